@@ -1,0 +1,94 @@
+# Réciproque: one job per target. `make run` and `make test` are all a fresh machine needs.
+
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+export RECIPROQUE_VAR_DIR ?= $(CURDIR)/var
+PG_URL    ?= postgres://postgres@127.0.0.1:5432/reciproque
+REDIS_URL_TEST ?= redis://127.0.0.1:6379/5
+
+.PHONY: run demo test test-unit test-scaleout test-browser e2e lint bench soak messages system-deps clean
+
+$(VENV)/.installed: requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	@touch $@
+
+## run: install, migrate, and start the embedded server (SQLite, one process) on 0.0.0.0
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py compilemessages --ignore=.venv >/dev/null 2>&1 || true
+	$(PY) manage.py announce
+	$(VENV)/bin/daphne --bind 0.0.0.0 --port $(PORT) --access-log /dev/null config.asgi:application
+
+## demo: a demo facilitator and workshop (prints the URLs); then `make run`
+demo: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo
+
+## system-deps: Chromium (browser tests), poppler (PDF checks), zbar (QR decoding), gettext
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	command -v zbarimg  >/dev/null || missing="$$missing zbar-tools"; \
+	command -v msgfmt   >/dev/null || missing="$$missing gettext"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing system packages:$$missing (run: sudo apt-get install -y$$missing)"; exit 1; \
+	  fi; \
+	fi
+
+## test: everything: lint, unit and consumer tests, scale-out tests, real-browser tests
+test: $(VENV)/.installed-test system-deps
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py compilemessages --ignore=.venv >/dev/null
+	$(MAKE) --no-print-directory test-unit
+	$(MAKE) --no-print-directory test-scaleout
+	$(MAKE) --no-print-directory test-browser
+
+test-unit: $(VENV)/.installed-test
+	$(PY) -m pytest -q -m "not browser and not scaleout" tests
+
+# The sync tests again, on PostgreSQL and Redis, plus two real Daphne workers.
+# Skipped with a reason when the servers are missing; required when CI=true.
+test-scaleout: $(VENV)/.installed-test
+	@if $(PY) tests/scaleout/servers.py "$(PG_URL)" "$(REDIS_URL_TEST)"; then \
+	  DATABASE_URL="$(PG_URL)" REDIS_URL="$(REDIS_URL_TEST)" $(PY) -m pytest -q -m "not browser" \
+	    tests/test_sync.py tests/test_consumer.py tests/scaleout; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "CI=true: PostgreSQL and Redis are required for the scale-out tests"; exit 1; \
+	else \
+	  echo "SKIPPED scale-out tests: PostgreSQL ($(PG_URL)) or Redis ($(REDIS_URL_TEST)) not reachable"; \
+	fi
+
+# Playwright and pytest-asyncio clash in one process: browser tests run on their own.
+test-browser: $(VENV)/.installed-test system-deps
+	$(PY) -m pytest -q -p no:asyncio -m browser tests/browser
+
+e2e: test-browser
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+
+## bench: the fan-out benchmark (heavy; never part of `make test`)
+bench: $(VENV)/.installed-test
+	$(PY) bench/run.py
+
+## messages: refresh the translation catalogues after changing UI strings
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages -l fr -l en --ignore=.venv --ignore=var --no-obsolete
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,1 @@
+"""Votes, action sheets and commitments arrive with their own issue."""

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from workshops import views as workshop_views
+
+urlpatterns = [
+    path("", workshop_views.home, name="home"),
+    path("setup/", workshop_views.setup, name="setup"),
+    path("signup/", workshop_views.signup, name="signup"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("join/", workshop_views.join_code, name="join_code"),
+    path("j/<str:token>/", workshop_views.join, name="join"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+    path("", include("workshops.urls")),
+    path("", include("journeys.urls")),
+]

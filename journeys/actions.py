@@ -1,0 +1,273 @@
+"""Writes on post-it walls. Each is one transaction, one event, one push."""
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from workshops.live import AUDIENCES, ActionError, already_applied, emit, lock_workshop
+from workshops.models import Stage
+from workshops.rendering import render_part
+
+from .kinds import colour_choices, columns_of
+from .models import Cluster, PostIt
+
+TEMPLATE = "journeys/wall.html"
+
+
+def clean_text(text, max_length):
+    text = (text or "").replace("\r\n", "\n").strip()
+    # Control characters other than line breaks and tabs have no place in a post-it.
+    text = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
+    if not text:
+        raise ActionError(_("Write something first."))
+    if len(text) > max_length:
+        raise ActionError(
+            _("Too long: %(length)d characters, %(max)d at most.")
+            % {"length": len(text), "max": max_length}
+        )
+    return text
+
+
+def add_postit(stage, *, participant, text, column=None, colour=None, op_id=None):
+    """A participant (or the facilitator, participant=None) posts on a wall."""
+    with transaction.atomic():
+        workshop = lock_workshop(stage.workshop_id)
+        if prior := already_applied(workshop, op_id):
+            return PostIt.objects.filter(pk=prior.payload.get("postit")).first()
+        stage = _stage(workshop, stage.pk)
+        if participant is not None and (reason := workshop.writing_closed_reason(stage)):
+            raise ActionError(reason, status=409)
+        text = clean_text(text, settings.RECIPROQUE["POSTIT_MAX_LENGTH"])
+        columns = {c["key"]: c for c in columns_of(stage)}
+        if column is None and len(columns) == 1:
+            column = next(iter(columns))
+        if column not in columns:
+            raise ActionError(_("Choose a column."))
+        allowed = [c["value"] for c in colour_choices(stage)]
+        if allowed:
+            if colour not in allowed:
+                raise ActionError(_("Choose a colour."))
+        else:
+            colour = columns[column]["colour"]
+        postit = PostIt.objects.create(
+            workshop=workshop,
+            stage=stage,
+            column=column,
+            colour=colour,
+            text=text,
+            author=participant,
+            op_id=op_id or "",
+        )
+        _emit_postit(workshop, stage, postit, "journeys.postit_added", op_id, participant)
+    return postit
+
+
+def edit_postit(postit, *, participant, text, colour=None, op_id=None):
+    """Authors edit their own post-its; the facilitator (participant=None) any."""
+    with transaction.atomic():
+        workshop = lock_workshop(postit.workshop_id)
+        if already_applied(workshop, op_id):
+            return PostIt.objects.filter(pk=postit.pk).first()
+        postit = _postit(workshop, postit.pk)
+        _check_author(postit, participant)
+        if participant is not None and (reason := workshop.writing_closed_reason(postit.stage)):
+            raise ActionError(reason, status=409)
+        postit.text = clean_text(text, settings.RECIPROQUE["POSTIT_MAX_LENGTH"])
+        allowed = [c["value"] for c in colour_choices(postit.stage)]
+        if colour and colour in allowed:
+            postit.colour = colour
+        postit.save()
+        _emit_postit(workshop, postit.stage, postit, "journeys.postit_edited", op_id, participant)
+    return postit
+
+
+def delete_postit(postit, *, participant, op_id=None):
+    with transaction.atomic():
+        workshop = lock_workshop(postit.workshop_id)
+        if already_applied(workshop, op_id):
+            return
+        postit = _postit(workshop, postit.pk)
+        _check_author(postit, participant)
+        stage = postit.stage
+        postit_pk = postit.pk
+        postit.delete()
+        hidden_count = PostIt.objects.filter(stage=stage).count() if stage.is_hidden else 0
+        frames = _frames(
+            workshop, "postit_deleted", stage=stage, postit_pk=postit_pk, hidden_count=hidden_count
+        )
+        emit(
+            workshop,
+            "journeys.postit_deleted",
+            {"postit": postit_pk, "stage": stage.pk},
+            frames=frames,
+            op_id=op_id,
+            participant=participant,
+        )
+
+
+# Themes (clustering by tapping, no drag) -------------------------------------------
+
+
+def add_cluster(stage, *, name, op_id=None):
+    with transaction.atomic():
+        workshop = lock_workshop(stage.workshop_id)
+        if prior := already_applied(workshop, op_id):
+            return Cluster.objects.filter(pk=prior.payload.get("cluster")).first()
+        stage = _stage(workshop, stage.pk)
+        name = clean_text(name, 80)
+        position = (stage.clusters.aggregate(m=Max("position"))["m"] or 0) + 1
+        cluster = Cluster.objects.create(stage=stage, name=name, position=position)
+        _emit_board(workshop, stage, "journeys.cluster_added", {"cluster": cluster.pk}, op_id)
+    return cluster
+
+
+def rename_cluster(cluster, *, name, op_id=None):
+    with transaction.atomic():
+        workshop = lock_workshop(cluster.stage.workshop_id)
+        if already_applied(workshop, op_id):
+            return cluster
+        cluster = _cluster(workshop, cluster.pk)
+        cluster.name = clean_text(name, 80)
+        cluster.save(update_fields=["name"])
+        _emit_board(
+            workshop, cluster.stage, "journeys.cluster_renamed", {"cluster": cluster.pk}, op_id
+        )
+    return cluster
+
+
+def delete_cluster(cluster, *, op_id=None):
+    """The theme goes; its post-its go back to their columns."""
+    with transaction.atomic():
+        workshop = lock_workshop(cluster.stage.workshop_id)
+        if already_applied(workshop, op_id):
+            return
+        cluster = _cluster(workshop, cluster.pk)
+        stage, cluster_pk = cluster.stage, cluster.pk
+        cluster.delete()
+        _emit_board(workshop, stage, "journeys.cluster_deleted", {"cluster": cluster_pk}, op_id)
+
+
+def assign_cluster(stage, postit_ids, cluster, *, op_id=None):
+    """Put the chosen post-its into a theme (cluster=None: back to their columns)."""
+    with transaction.atomic():
+        workshop = lock_workshop(stage.workshop_id)
+        if already_applied(workshop, op_id):
+            return
+        stage = _stage(workshop, stage.pk)
+        if cluster is not None:
+            cluster = _cluster(workshop, cluster.pk)
+            if cluster.stage_id != stage.pk:
+                raise ActionError(_("This theme belongs to another stage."), status=404)
+        postits = list(PostIt.objects.filter(stage=stage, pk__in=postit_ids))
+        if not postits:
+            raise ActionError(_("Tap the post-its to move first."))
+        PostIt.objects.filter(pk__in=[p.pk for p in postits]).update(cluster=cluster)
+        for postit in postits:
+            postit.cluster = cluster
+        frames = _frames(workshop, "postits_moved", stage=stage, postits=postits)
+        emit(
+            workshop,
+            "journeys.postits_clustered",
+            {"postits": [p.pk for p in postits], "cluster": cluster.pk if cluster else None},
+            frames=frames,
+            op_id=op_id,
+        )
+
+
+# Helpers ---------------------------------------------------------------------------
+
+
+def _stage(workshop, stage_pk):
+    try:
+        return workshop.stages.get(pk=stage_pk)
+    except Stage.DoesNotExist:
+        raise ActionError(_("This stage no longer exists."), status=404) from None
+
+
+def _postit(workshop, postit_pk):
+    try:
+        return PostIt.objects.select_related("stage", "author").get(pk=postit_pk, workshop=workshop)
+    except PostIt.DoesNotExist:
+        raise ActionError(_("This post-it no longer exists."), status=404) from None
+
+
+def _cluster(workshop, cluster_pk):
+    try:
+        return Cluster.objects.select_related("stage").get(pk=cluster_pk, stage__workshop=workshop)
+    except Cluster.DoesNotExist:
+        raise ActionError(_("This theme no longer exists."), status=404) from None
+
+
+def _check_author(postit, participant):
+    if participant is not None and postit.author_id != participant.pk:
+        raise ActionError(_("You can only change your own post-its."), status=403)
+
+
+def _frames(workshop, partial, **context):
+    return {
+        audience: render_part(workshop, f"{TEMPLATE}#{partial}", audience, **_wall_bits(context))
+        for audience in AUDIENCES
+    }
+
+
+def _wall_bits(context):
+    stage = context["stage"]
+    return {
+        **context,
+        "hidden": stage.is_hidden,
+        "column_labels": {c["key"]: c["label"] for c in columns_of(stage)},
+        "show_colour_label": bool(stage.config.get("colours")),
+    }
+
+
+def _emit_postit(workshop, stage, postit, type, op_id, participant):
+    hidden = stage.is_hidden
+    hidden_count = PostIt.objects.filter(stage=stage).count() if hidden else 0
+    partial = "postit_added" if type.endswith("added") else "postit_changed"
+    frames = _frames(workshop, partial, stage=stage, postit=postit, hidden_count=hidden_count)
+    author_frame = None
+    if hidden and participant is not None:
+        # Only the author sees a private post-it's text before the reveal.
+        author_frame = render_part(
+            workshop,
+            f"{TEMPLATE}#{partial}",
+            "participant",
+            **_wall_bits({"stage": stage, "postit": postit, "hidden_count": hidden_count}),
+            author_view=True,
+        )
+    owners = {participant.pk: [postit.pk]} if participant is not None else {}
+    payload = {
+        "postit": postit.pk,
+        "stage": stage.pk,
+        "column": postit.column,
+        "colour": postit.colour,
+        "text": postit.text,
+        "author": participant.pk if participant else None,
+    }
+    emit(
+        workshop,
+        type,
+        payload,
+        frames=frames,
+        author_frame=author_frame,
+        owners=owners,
+        op_id=op_id,
+        participant=participant,
+    )
+
+
+def _emit_board(workshop, stage, type, payload, op_id):
+    """Redraw a whole wall (theme changes are rare and move many post-its)."""
+    from workshops.models import Workshop
+    from workshops.rendering import render_live
+
+    workshop = Workshop.objects.select_related("current_stage").get(pk=workshop.pk)
+    if workshop.current_stage_id == stage.pk:
+        frames = {a: render_live(workshop, a, oob=True)[0] for a in AUDIENCES}
+        from .kinds import wall_owners
+
+        owners = wall_owners(stage)
+    else:
+        frames, owners = dict.fromkeys(AUDIENCES, ""), {}
+    emit(workshop, type, payload, frames=frames, owners=owners, op_id=op_id)

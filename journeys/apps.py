@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class JourneysConfig(AppConfig):
+    name = "journeys"
+    verbose_name = _("Journeys and post-its")
+
+    def ready(self):
+        from . import kinds
+
+        kinds.register_all()

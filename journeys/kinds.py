@@ -1,0 +1,161 @@
+"""The post-it wall stage kinds, registered with `workshops`.
+
+A wall is configured by data: `stage.config["columns"]` is a list of
+{"key", "label", "colour"}; `stage.config["colours"]`, when present, lets the
+author pick the colour of each post-it (the journey's green/orange/red).
+"""
+
+from collections import defaultdict
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from workshops.registry import StageKind, register
+
+from .models import COLOUR_ICONS, COLOUR_MEANINGS, Colour, PostIt
+
+
+def columns_of(stage):
+    columns = []
+    for column in stage.config.get("columns") or []:
+        colour = column.get("colour") if column.get("colour") in Colour.values else "yellow"
+        columns.append(
+            {
+                "key": column["key"],
+                "label": column.get("label") or column["key"],
+                "colour": colour,
+                "icon": COLOUR_ICONS[colour],
+            }
+        )
+    return columns or [default_column()]
+
+
+def default_column():
+    return {
+        "key": "ideas",
+        "label": _("Post-its"),
+        "colour": "yellow",
+        "icon": COLOUR_ICONS["yellow"],
+    }
+
+
+def colour_choices(stage):
+    """The colours an author may pick on this stage, with icon and meaning."""
+    choices = []
+    for colour in stage.config.get("colours") or []:
+        if colour in Colour.values:
+            meaning = COLOUR_MEANINGS.get(colour) or Colour(colour).label
+            choices.append({"value": colour, "icon": COLOUR_ICONS[colour], "label": meaning})
+    return choices
+
+
+def colour_label(stage, colour):
+    if stage.config.get("colours"):
+        return COLOUR_MEANINGS.get(colour) or Colour(colour).label
+    return None
+
+
+def wall_context(stage, audience, participant):
+    columns = columns_of(stage)
+    postits = list(
+        PostIt.objects.filter(stage=stage).select_related("author").order_by("created_at", "pk")
+    )
+    clusters = list(stage.clusters.all())
+    own_ids = [p.pk for p in postits if participant and p.author_id == participant.pk]
+    hidden = stage.is_hidden
+    mine = []
+    if hidden:
+        mine = [p for p in postits if participant and p.author_id == participant.pk]
+        visible = []
+    else:
+        visible = postits
+    by_column = defaultdict(list)
+    by_cluster = defaultdict(list)
+    for postit in visible:
+        if postit.cluster_id:
+            by_cluster[postit.cluster_id].append(postit)
+        else:
+            by_column[postit.column].append(postit)
+    for column in columns:
+        column["postits"] = by_column.pop(column["key"], [])
+    # A post-it whose column was removed is shown in the first column, never lost.
+    for orphans in by_column.values():
+        columns[0]["postits"].extend(orphans)
+    for cluster in clusters:
+        cluster.items = by_cluster.get(cluster.pk, [])
+    return {
+        "columns": columns,
+        "clusters": clusters,
+        "colour_choices": colour_choices(stage),
+        "hidden": hidden,
+        "hidden_count": len(postits) if hidden else 0,
+        "mine": mine,
+        "own_ids": own_ids,
+        "column_labels": {c["key"]: c["label"] for c in columns},
+        "show_colour_label": bool(stage.config.get("colours")),
+    }
+
+
+def wall_owners(stage):
+    owners = defaultdict(list)
+    for pk, author_id in PostIt.objects.filter(stage=stage, author__isnull=False).values_list(
+        "pk", "author_id"
+    ):
+        owners[author_id].append(pk)
+    return dict(owners)
+
+
+def wall_export(stage):
+    return [
+        {
+            "id": p.pk,
+            "column": p.column,
+            "colour": p.colour,
+            "text": p.text,
+            "author": p.author.display_name if p.author and not stage.anonymous else None,
+            "cluster": p.cluster.name if p.cluster else None,
+            "created_at": p.created_at.isoformat(),
+        }
+        for p in PostIt.objects.filter(stage=stage).select_related("author", "cluster")
+    ]
+
+
+def framing_config():
+    return {
+        "columns": [
+            {
+                "key": "expectations",
+                "label": _("My expectations for this workshop"),
+                "colour": "yellow",
+            }
+        ]
+    }
+
+
+def wall_config():
+    return {"columns": [{"key": "ideas", "label": _("Post-its"), "colour": "yellow"}]}
+
+
+def register_all():
+    register(
+        StageKind(
+            key="framing",
+            label=gettext_lazy("Framing and intention"),
+            template="journeys/wall.html",
+            context=wall_context,
+            default_config=framing_config,
+            owners=wall_owners,
+            export=wall_export,
+        )
+    )
+    register(
+        StageKind(
+            key="wall",
+            label=gettext_lazy("Post-it wall"),
+            template="journeys/wall.html",
+            context=wall_context,
+            default_config=wall_config,
+            owners=wall_owners,
+            export=wall_export,
+        )
+    )

@@ -1,0 +1,226 @@
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from workshops.access import facilitator_required, member_required, participant_required
+from workshops.http import done, error_response, handles_action_errors, op_id_from
+from workshops.live import ActionError
+from workshops.models import Stage
+
+from . import actions
+from .kinds import colour_choices, columns_of
+from .models import Cluster, PostIt
+
+TEMPLATE = "journeys/wall.html"
+
+
+def _audience(participant):
+    return "participant" if participant else "facilitator"
+
+
+def _postit_context(workshop, postit, participant, **extra):
+    stage = postit.stage
+    return {
+        "workshop": workshop,
+        "stage": stage,
+        "postit": postit,
+        "participant": participant,
+        "audience": _audience(participant),
+        "is_facilitator": participant is None,
+        "hidden": stage.is_hidden,
+        "column_labels": {c["key"]: c["label"] for c in columns_of(stage)},
+        "show_colour_label": bool(stage.config.get("colours")),
+        "colour_choices": colour_choices(stage),
+        "author_view": True,
+        **extra,
+    }
+
+
+def _editable_postit(workshop, participant, postit_pk):
+    postit = get_object_or_404(
+        PostIt.objects.select_related("stage", "author"), pk=postit_pk, workshop=workshop
+    )
+    if participant is not None and postit.author_id != participant.pk:
+        raise PermissionDenied
+    return postit
+
+
+@require_POST
+@member_required
+def add_postit(request, workshop, participant, stage_pk):
+    stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
+    try:
+        postit = actions.add_postit(
+            stage,
+            participant=participant,
+            text=request.POST.get("text", ""),
+            column=request.POST.get("column") or None,
+            colour=request.POST.get("colour") or None,
+            op_id=op_id_from(request),
+        )
+    except ActionError as error:
+        if request.htmx:
+            with translation.override(workshop.language):
+                html = render_to_string(
+                    f"{TEMPLATE}#error", {"stage": stage, "error": error.message}, request=request
+                )
+            return _reply(html, error.status)
+        return error_response(request, error.message, error.status)
+    if postit is None:  # retried after the post-it was deleted
+        return done(request)
+    with translation.override(workshop.language):
+        html = render_to_string(
+            f"{TEMPLATE}#postit_added",
+            _postit_context(workshop, postit, participant),
+            request=request,
+        )
+    return done(request, html)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def edit_postit(request, workshop, participant, postit_pk):
+    postit = _editable_postit(workshop, participant, postit_pk)
+    if request.method == "POST":
+        try:
+            postit = actions.edit_postit(
+                postit,
+                participant=participant,
+                text=request.POST.get("text", ""),
+                colour=request.POST.get("colour") or None,
+                op_id=op_id_from(request),
+            )
+        except ActionError as error:
+            if not request.htmx:
+                return error_response(request, error.message, error.status)
+            context = _postit_context(
+                workshop,
+                postit,
+                participant,
+                error=error.message,
+                text=request.POST.get("text", ""),
+            )
+            with translation.override(workshop.language):
+                return render(request, f"{TEMPLATE}#edit_form", context, status=error.status)
+        with translation.override(workshop.language):
+            return done(
+                request,
+                render_to_string(
+                    f"{TEMPLATE}#postit",
+                    _postit_context(workshop, postit, participant),
+                    request=request,
+                ),
+            )
+    with translation.override(workshop.language):
+        return render(
+            request, f"{TEMPLATE}#edit_form", _postit_context(workshop, postit, participant)
+        )
+
+
+@require_GET
+@member_required
+def show_postit(request, workshop, participant, postit_pk):
+    postit = get_object_or_404(
+        PostIt.objects.select_related("stage", "author"), pk=postit_pk, workshop=workshop
+    )
+    if postit.stage.is_hidden and (participant is None or postit.author_id != participant.pk):
+        raise PermissionDenied
+    with translation.override(workshop.language):
+        return render(request, f"{TEMPLATE}#postit", _postit_context(workshop, postit, participant))
+
+
+@require_POST
+@member_required
+@handles_action_errors
+def delete_postit(request, workshop, participant, postit_pk):
+    postit = _editable_postit(workshop, participant, postit_pk)
+    actions.delete_postit(postit, participant=participant, op_id=op_id_from(request))
+    return done(request, f'<div id="postit-{postit_pk}" hx-swap-oob="delete"></div>')
+
+
+@require_GET
+@participant_required
+def mine(request, workshop, participant, stage_pk):
+    """A participant's own post-its on a private stage (what only they may see)."""
+    stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
+    postits = PostIt.objects.filter(stage=stage, author=participant).select_related(
+        "stage", "author"
+    )
+    with translation.override(workshop.language):
+        html = "".join(
+            render_to_string(
+                f"{TEMPLATE}#postit", _postit_context(workshop, p, participant), request=request
+            )
+            for p in postits
+        )
+    return _reply(html, 200, own=[p.pk for p in postits])
+
+
+# Themes ------------------------------------------------------------------------------
+
+
+@require_POST
+@facilitator_required
+@handles_action_errors
+def cluster_add(request, workshop, stage_pk):
+    stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
+    actions.add_cluster(stage, name=request.POST.get("name", ""), op_id=op_id_from(request))
+    return done(request)
+
+
+@require_POST
+@facilitator_required
+@handles_action_errors
+def cluster_rename(request, workshop, cluster_pk):
+    cluster = get_object_or_404(Cluster, pk=cluster_pk, stage__workshop=workshop)
+    actions.rename_cluster(cluster, name=request.POST.get("name", ""), op_id=op_id_from(request))
+    return done(request)
+
+
+@require_POST
+@facilitator_required
+@handles_action_errors
+def cluster_delete(request, workshop, cluster_pk):
+    cluster = get_object_or_404(Cluster, pk=cluster_pk, stage__workshop=workshop)
+    actions.delete_cluster(cluster, op_id=op_id_from(request))
+    return done(request)
+
+
+@require_POST
+@facilitator_required
+@handles_action_errors
+def cluster_assign(request, workshop, stage_pk):
+    stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
+    cluster = None
+    if request.POST.get("cluster"):
+        try:
+            cluster_pk = int(request.POST["cluster"])
+        except ValueError:
+            raise ActionError(_bad_request()) from None
+        cluster = get_object_or_404(Cluster, pk=cluster_pk, stage=stage)
+    try:
+        postit_ids = [int(v) for v in request.POST.getlist("postits")][
+            : settings.RECIPROQUE.get("MAX_BATCH", 500)
+        ]
+    except ValueError:
+        raise ActionError(_bad_request()) from None
+    actions.assign_cluster(stage, postit_ids, cluster, op_id=op_id_from(request))
+    return done(request)
+
+
+def _bad_request():
+    from django.utils.translation import gettext
+
+    return gettext("This request is malformed; reload the page.")
+
+
+def _reply(html, status, own=None):
+    from django.http import HttpResponse
+
+    response = HttpResponse(html, status=status)
+    if own:
+        response["X-Own"] = ",".join(str(pk) for pk in own)
+    return response

@@ -1,0 +1,462 @@
+/*
+ * Réciproque live page: the websocket, sequence numbers, resync, the offline
+ * queue of writes, the shared timer and small page behaviours.
+ *
+ * Protocol (docs/protocol.md): the server pushes {seq, html} frames in order;
+ * the page applies them in sequence, buffers what arrives early, and says
+ * "hello" with the last number it saw whenever it (re)connects or sees a gap.
+ * User text arrives only inside server-escaped HTML, and text this script
+ * shows itself is set with textContent, never innerHTML.
+ */
+(function () {
+  'use strict';
+
+  var body = document.body;
+
+  function text(key, fallback) {
+    return body.dataset['t' + key] || fallback || '';
+  }
+
+  function toast(message, kind) {
+    var el = document.getElementById('toast');
+    if (!el) return;
+    el.textContent = message;
+    el.className = 'toast-msg is-shown' + (kind ? ' is-' + kind : '');
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(function () { el.className = 'toast-msg'; }, 5000);
+  }
+
+  // Errors from ordinary htmx requests (facilitator controls, edits).
+  document.addEventListener('htmx:sendError', function () {
+    toast(text('Offline', 'Offline'), 'error');
+  });
+  document.addEventListener('htmx:afterSwap', function (event) {
+    var t = document.getElementById('toast');
+    if (t && t.textContent.trim() && event.detail.target === t) t.classList.add('is-shown');
+  });
+  document.addEventListener('htmx:oobAfterSwap', function (event) {
+    if (event.detail.target && event.detail.target.id === 'toast') {
+      var t = document.getElementById('toast');
+      if (t) {
+        t.classList.add('is-shown');
+        clearTimeout(toast.timer);
+        toast.timer = setTimeout(function () { t.className = 'toast-msg'; }, 6000);
+      }
+    }
+  });
+
+  if (!body.dataset.ws) return; // not a live page
+
+  var workshop = body.dataset.workshop;
+  var last = parseInt(body.dataset.seq, 10) || 0;
+  var early = new Map();            // seq -> frame that arrived before its turn
+  var own = new Set(JSON.parse(body.dataset.own || '[]'));
+  var socket = null;
+  var retries = 0;
+  var removed = false;
+  var clockOffset = 0;              // server clock minus ours, in ms
+  var gapTimer = null;
+  var pingTimer = null;
+  var deadTimer = null;
+  var reconnectTimer = null;
+  var catchUp = null;               // {count} while catching up after a drop
+  var everConnected = false;
+
+  // Connection state --------------------------------------------------------
+
+  function setConnection(state) {
+    var el = document.getElementById('conn');
+    if (!el) return;
+    el.className = el.className.replace(/\bis-\S+/g, '').trim() + ' is-' + state;
+    var label = el.querySelector('.conn-label');
+    var words = {
+      connected: text('Connected', 'Connected'),
+      reconnecting: text('Reconnecting', 'Reconnecting…'),
+      offline: text('Offline', 'Offline')
+    };
+    if (label) label.textContent = words[state] || state;
+    body.dataset.connection = state;
+  }
+
+  function socketUrl() {
+    return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + body.dataset.ws;
+  }
+
+  function send(message) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  }
+
+  function hello() {
+    send({ type: 'hello', last_seq: last });
+  }
+
+  function connect() {
+    clearTimeout(reconnectTimer);
+    if (removed) return;
+    var ws = new WebSocket(socketUrl());
+    socket = ws;
+    ws.onopen = function () {
+      if (socket !== ws) return;
+      retries = 0;
+      if (everConnected) catchUp = { count: 0 };
+      everConnected = true;
+      setConnection('connected');
+      hello();
+      startPing();
+      flushQueue();
+    };
+    ws.onmessage = function (event) {
+      if (socket !== ws) return;
+      var message;
+      try { message = JSON.parse(event.data); } catch (e) { return; }
+      alive();
+      handle(message);
+    };
+    ws.onclose = function (event) {
+      if (socket !== ws) return;
+      socket = null;
+      stopPing();
+      if (event.code === 4001 || removed) { showRemoved(); return; }
+      setConnection(navigator.onLine === false ? 'offline' : 'reconnecting');
+      scheduleReconnect(event.code === 4403 ? 15000 : 0);
+    };
+  }
+
+  function scheduleReconnect(floor) {
+    // Full jitter, so that a room of phones does not come back in one stampede.
+    var ceiling = Math.min(30000, 1000 * Math.pow(2, Math.min(retries, 5)));
+    var delay = Math.max(floor || 0, 250 + Math.random() * ceiling);
+    retries += 1;
+    clearTimeout(reconnectTimer);
+    reconnectTimer = setTimeout(connect, delay);
+  }
+
+  function reconnectNow() {
+    var old = socket;
+    socket = null;
+    stopPing();
+    if (old) { try { old.close(); } catch (e) { /* already gone */ } }
+    setConnection(navigator.onLine === false ? 'offline' : 'reconnecting');
+    connect();
+  }
+
+  // A socket can die silently (sleeping laptop, lost Wi-Fi): ping, and give up on silence.
+  function startPing() {
+    stopPing();
+    pingTimer = setInterval(function () {
+      send({ type: 'ping' });
+      clearTimeout(deadTimer);
+      deadTimer = setTimeout(reconnectNow, 10000);
+    }, 15000);
+  }
+  function stopPing() { clearInterval(pingTimer); clearTimeout(deadTimer); }
+  function alive() { clearTimeout(deadTimer); }
+
+  window.addEventListener('online', function () {
+    if (!socket) { retries = 0; connect(); }
+    flushQueue();
+  });
+  window.addEventListener('offline', function () { setConnection('offline'); });
+  document.addEventListener('visibilitychange', function () {
+    if (document.visibilityState !== 'visible') return;
+    if (!socket || socket.readyState > WebSocket.OPEN) { retries = 0; connect(); } else { hello(); }
+    flushQueue();
+  });
+
+  // Frames --------------------------------------------------------------------
+
+  function handle(message) {
+    if (typeof message.now === 'number') clockOffset = message.now - Date.now();
+    switch (message.type) {
+      case 'pong': return;
+      case 'synced':
+        if (message.seq > last) { hello(); return; }
+        dropEarly();
+        finishCatchUp();
+        return;
+      case 'snapshot':
+        own = new Set(message.own || []);
+        apply(message.html);
+        last = message.seq;
+        dropEarly();
+        drain();
+        finishCatchUp(true);
+        return;
+      case 'resync': hello(); return;
+      case 'removed': removed = true; showRemoved(); return;
+      case 'error': return;
+    }
+    if (typeof message.seq !== 'number' || message.seq <= last) return;
+    early.set(message.seq, message);
+    drain();
+    if (early.size && !gapTimer) {
+      // Something is missing: wait a moment for it, then ask for it.
+      gapTimer = setTimeout(function () {
+        gapTimer = null;
+        if (early.size) hello();
+      }, 1000);
+    }
+  }
+
+  function drain() {
+    while (early.has(last + 1)) {
+      var message = early.get(last + 1);
+      early.delete(last + 1);
+      if (message.own) message.own.forEach(function (id) { own.add(id); });
+      if (message.html) apply(message.html);
+      last = message.seq;
+      if (catchUp) catchUp.count += 1;
+    }
+    if (!early.size && gapTimer) { clearTimeout(gapTimer); gapTimer = null; }
+  }
+
+  function dropEarly() {
+    early.forEach(function (_, seq) { if (seq <= last) early.delete(seq); });
+    drain();
+  }
+
+  function finishCatchUp(snapshot) {
+    if (!catchUp) return;
+    var count = catchUp.count;
+    catchUp = null;
+    if (snapshot || count > 0) {
+      toast(text('CaughtUp', '%(count)s').replace('%(count)s', snapshot ? '✓' : count), 'info');
+    }
+  }
+
+  function apply(html) {
+    htmx.swap(document.body, html, { swapStyle: 'none' });
+    afterChange();
+  }
+
+  // An added post-it replaces any copy already on the page (a replay, the
+  // author's own response) and the "not sent yet" placeholder it stands for.
+  document.addEventListener('htmx:oobBeforeSwap', function (event) {
+    var fragment = event.detail.fragment;
+    if (!fragment || !fragment.children) return;
+    Array.prototype.forEach.call(fragment.children, function (child) {
+      if (child.id) {
+        var existing = document.getElementById(child.id);
+        if (existing && existing !== event.detail.target) existing.remove();
+      }
+      if (child.dataset && child.dataset.op) removePending(child.dataset.op);
+    });
+  });
+
+  function afterChange() {
+    document.querySelectorAll('[data-pid]').forEach(function (el) {
+      el.classList.toggle('is-own', own.has(parseInt(el.dataset.pid, 10)));
+    });
+    restoreDrafts();
+    showPendings();
+    updateWriting();
+  }
+
+  function showRemoved() {
+    removed = true;
+    stopPing();
+    setConnection('offline');
+    var main = document.querySelector('.live-main') || document.body;
+    var note = document.createElement('div');
+    note.className = 'removed-note';
+    note.setAttribute('role', 'alert');
+    note.textContent = text('Removed', 'Removed');
+    main.replaceChildren(note);
+  }
+
+  // The offline queue of writes ------------------------------------------------
+
+  var queueKey = 'rq-queue-' + workshop;
+
+  function loadQueue() {
+    try { return JSON.parse(localStorage.getItem(queueKey)) || []; } catch (e) { return []; }
+  }
+  function saveQueue(queue) {
+    try { localStorage.setItem(queueKey, JSON.stringify(queue)); } catch (e) { /* private mode */ }
+    var status = document.getElementById('queue-status');
+    if (status) status.textContent = queue.length ? queue.length + ' ' + text('Queued', 'waiting') : '';
+  }
+
+  function newOpId() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  }
+
+  function csrfToken() {
+    try { return JSON.parse(body.getAttribute('hx-headers'))['X-CSRFToken']; } catch (e) { return ''; }
+  }
+
+  document.addEventListener('submit', function (event) {
+    var form = event.target.closest && event.target.closest('form[data-queue]');
+    if (!form) return;
+    event.preventDefault();
+    if (body.classList.contains('writing-closed')) return;
+    var data = new FormData(form);
+    data.delete('csrfmiddlewaretoken');
+    var op = newOpId();
+    data.set('op_id', op);
+    var fields = {};
+    data.forEach(function (value, key) { fields[key] = value; });
+    if (!String(fields.text || '').trim()) {
+      var area = form.querySelector('textarea');
+      if (area) area.focus();
+      return;
+    }
+    var target = form.dataset.pending;
+    if (target.slice(-1) === '-') target += fields.column || '';
+    var queue = loadQueue();
+    queue.push({ op: op, url: form.action, fields: fields, target: target, stage: form.dataset.stage });
+    saveQueue(queue);
+    var textarea = form.querySelector('textarea');
+    if (textarea) { textarea.value = ''; saveDraft(textarea); textarea.focus(); }
+    var error = form.querySelector('.compose-error');
+    if (error) error.textContent = '';
+    showPendings();
+    flushQueue();
+  });
+
+  function showPendings() {
+    loadQueue().forEach(function (entry) {
+      if (document.getElementById('pending-' + entry.op)) return;
+      var container = document.getElementById(entry.target);
+      if (!container) return;
+      var card = document.createElement('article');
+      card.id = 'pending-' + entry.op;
+      card.className = 'postit is-pending';
+      var p = document.createElement('p');
+      p.className = 'postit-text';
+      p.textContent = entry.fields.text;
+      var badge = document.createElement('span');
+      badge.className = 'pending-badge';
+      badge.textContent = '… ' + text('Pending', 'Not sent yet');
+      card.append(p, badge);
+      container.append(card);
+    });
+    saveQueue(loadQueue());
+  }
+
+  function removePending(op) {
+    var el = document.getElementById('pending-' + op);
+    if (el) el.remove();
+  }
+
+  var flushing = false;
+  var flushTimer = null;
+  var flushRetries = 0;
+
+  function flushQueue() {
+    if (flushing) return;
+    var queue = loadQueue();
+    if (!queue.length) return;
+    flushing = true;
+    clearTimeout(flushTimer);
+    postEntry(queue[0]).then(function (outcome) {
+      flushing = false;
+      if (outcome === 'retry') {
+        flushRetries += 1;
+        flushTimer = setTimeout(flushQueue, Math.min(15000, 500 * Math.pow(2, flushRetries)) * (0.5 + Math.random()));
+        return;
+      }
+      flushRetries = 0;
+      var op = queue[0].op;
+      saveQueue(loadQueue().filter(function (e) { return e.op !== op; }));
+      flushQueue();
+    });
+  }
+
+  function postEntry(entry) {
+    var form = new URLSearchParams();
+    Object.keys(entry.fields).forEach(function (k) { form.append(k, entry.fields[k]); });
+    return fetch(entry.url, {
+      method: 'POST',
+      body: form,
+      credentials: 'same-origin',
+      headers: { 'X-CSRFToken': csrfToken(), 'HX-Request': 'true' }
+    }).then(function (response) {
+      if (response.status === 429 || response.status >= 500) return 'retry';
+      return response.text().then(function (html) {
+        if (response.ok) {
+          var ownHeader = response.headers.get('X-Own');
+          if (ownHeader) ownHeader.split(',').forEach(function (id) { own.add(parseInt(id, 10)); });
+          if (html) apply(html);
+          removePending(entry.op);
+          return 'ok';
+        }
+        // Refused (locked, stage closed, too long…): say why, give the text back.
+        removePending(entry.op);
+        if (html) apply(html);
+        var shown = document.querySelector('.compose-error');
+        if (!shown || !shown.textContent.trim()) toast(text('Error', 'Error'), 'error');
+        var area = document.querySelector('form[data-queue] textarea');
+        if (area && !area.value) { area.value = entry.fields.text; saveDraft(area); }
+        return 'rejected';
+      });
+    }, function () { return 'retry'; });
+  }
+
+  // Drafts survive a redraw of the board and a reload ------------------------------
+
+  function draftKey(textarea) { return 'rq-draft-' + workshop + '-' + textarea.id; }
+  function saveDraft(textarea) {
+    try {
+      if (textarea.value) localStorage.setItem(draftKey(textarea), textarea.value);
+      else localStorage.removeItem(draftKey(textarea));
+    } catch (e) { /* private mode */ }
+  }
+  function restoreDrafts() {
+    document.querySelectorAll('form[data-queue] textarea').forEach(function (area) {
+      if (!area.value) {
+        try { area.value = localStorage.getItem(draftKey(area)) || ''; } catch (e) { /* ignore */ }
+      }
+    });
+  }
+  document.addEventListener('input', function (event) {
+    if (event.target.matches && event.target.matches('form[data-queue] textarea')) saveDraft(event.target);
+  });
+
+  // Timer and writing state, on the server's clock ------------------------------------
+
+  var timeUp = false;
+
+  function tick() {
+    var el = document.getElementById('timer');
+    if (!el) return;
+    var state = el.dataset.state;
+    var left = null;
+    if (state === 'running' && el.dataset.ends) left = parseInt(el.dataset.ends, 10) - (Date.now() + clockOffset);
+    else if (state === 'paused' && el.dataset.left !== '') left = parseInt(el.dataset.left, 10);
+    var value = el.querySelector('.timer-value');
+    if (left !== null && value) {
+      var seconds = Math.max(0, Math.ceil(left / 1000));
+      var label = String(Math.floor(seconds / 60)).padStart(2, '0') + ':' + String(seconds % 60).padStart(2, '0');
+      if (value.textContent !== label) value.textContent = label;
+      el.classList.toggle('is-up', seconds <= 0);
+      el.classList.toggle('is-ending', seconds > 0 && seconds <= 60);
+    }
+    var up = left !== null && left <= 0 && el.dataset.locks === '1';
+    if (up !== timeUp) { timeUp = up; updateWriting(); }
+  }
+
+  function updateWriting() {
+    var state = document.getElementById('writing-state');
+    var locked = state && state.dataset.locked === '1';
+    var closed = locked || timeUp;
+    if (body.classList.contains('role-facilitator')) closed = false;
+    body.classList.toggle('writing-closed', closed);
+    document.querySelectorAll('form[data-queue]').forEach(function (form) {
+      form.querySelectorAll('textarea, button, input[type=radio]').forEach(function (el) {
+        if (el.tagName === 'TEXTAREA') el.readOnly = closed; else el.disabled = closed;
+      });
+    });
+  }
+
+  setInterval(tick, 250);
+
+  // Start -------------------------------------------------------------------------------
+
+  afterChange();
+  tick();
+  setConnection('reconnecting');
+  connect();
+})();

@@ -1,0 +1,84 @@
+"""Who may do what: one helper per object, raising 404 or 403."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+
+from .models import Participant, Stage, Workshop
+
+SESSION_KEY = "reciproque_participants"
+
+
+def participant_id_in_session(session, workshop_id):
+    value = (session.get(SESSION_KEY) or {}).get(str(workshop_id))
+    return value if isinstance(value, int) else None
+
+
+def remember_participant(request, participant):
+    known = dict(request.session.get(SESSION_KEY) or {})
+    known[str(participant.workshop_id)] = participant.pk
+    request.session[SESSION_KEY] = known
+
+
+def current_participant(request, workshop):
+    """The active participant this browser is in `workshop`, or None."""
+    participant_id = participant_id_in_session(request.session, workshop.pk)
+    if participant_id is None:
+        return None
+    return Participant.objects.filter(
+        pk=participant_id, workshop=workshop, removed_at__isnull=True
+    ).first()
+
+
+def get_workshop_for_facilitator(request, pk):
+    # Another facilitator's workshop is a 404: its existence is not shown.
+    return get_object_or_404(Workshop, pk=pk, facilitator=request.user)
+
+
+def get_stage_for_facilitator(request, pk, stage_pk):
+    workshop = get_workshop_for_facilitator(request, pk)
+    return get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
+
+
+def facilitator_required(view):
+    """Loads `workshop` for its facilitator; anyone else gets 404 (or login)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, pk, *args, **kwargs):
+        workshop = get_workshop_for_facilitator(request, pk)
+        return view(request, workshop, *args, **kwargs)
+
+    return wrapper
+
+
+def participant_required(view):
+    """Loads `workshop` and `participant`; a stranger is refused."""
+
+    @wraps(view)
+    def wrapper(request, pk, *args, **kwargs):
+        workshop = get_object_or_404(Workshop, pk=pk)
+        participant = current_participant(request, workshop)
+        if participant is None:
+            raise PermissionDenied
+        return view(request, workshop, participant, *args, **kwargs)
+
+    return wrapper
+
+
+def member_required(view):
+    """The facilitator (participant=None) or a participant of the workshop."""
+
+    @wraps(view)
+    def wrapper(request, pk, *args, **kwargs):
+        workshop = get_object_or_404(Workshop, pk=pk)
+        if request.user.is_authenticated and request.user.pk == workshop.facilitator_id:
+            return view(request, workshop, None, *args, **kwargs)
+        participant = current_participant(request, workshop)
+        if participant is None:
+            raise PermissionDenied
+        return view(request, workshop, participant, *args, **kwargs)
+
+    return wrapper

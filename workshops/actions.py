@@ -1,0 +1,364 @@
+"""Every write that must reach the room, one function each.
+
+Each validates, writes in one transaction, appends to the event log and
+broadcasts after the commit (see `live.emit`). Views and management commands
+call these; nothing else saves these models.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import methods
+from .live import AUDIENCES, ActionError, already_applied, emit, lock_workshop, tell_participant
+from .models import Participant, Stage, Workshop
+from .registry import get_kind
+from .rendering import render_live, render_part
+
+MAX_TIMER_MINUTES = 600
+
+
+# Creating --------------------------------------------------------------------
+
+
+def create_workshop(*, facilitator, method_key=None, **fields):
+    """A new workshop, with the stages of a method template (or one framing stage)."""
+    with transaction.atomic():
+        workshop = Workshop.objects.create(
+            facilitator=facilitator, method=method_key or "", **fields
+        )
+        if method_key:
+            stages = methods.stages_for(method_key, workshop.language)
+        else:
+            stages = methods.blank_stages(workshop.language)
+        for position, data in enumerate(stages):
+            Stage.objects.create(workshop=workshop, position=position, **data)
+        workshop.current_stage = workshop.stages.first()
+        workshop.save(update_fields=["current_stage"])
+    return workshop
+
+
+def update_workshop(workshop, *, op_id=None, **fields):
+    with transaction.atomic():
+        workshop = lock_workshop(workshop.pk)
+        if already_applied(workshop, op_id):
+            return workshop
+        for name, value in fields.items():
+            setattr(workshop, name, value)
+        workshop.save()
+        _emit_live(workshop, "workshops.workshop_updated", {"fields": sorted(fields)}, op_id=op_id)
+    return workshop
+
+
+def join(workshop, *, display_name, profile, organisation=""):
+    return Participant.objects.create(
+        workshop=workshop,
+        display_name=display_name,
+        profile=profile,
+        organisation=organisation,
+    )
+
+
+# Running the room ----------------------------------------------------------------
+
+
+def go_to_stage(workshop, stage, *, op_id=None):
+    """Move everyone (phones, projector, console) to `stage`."""
+    with transaction.atomic():
+        workshop = lock_workshop(workshop.pk)
+        if already_applied(workshop, op_id):
+            return workshop
+        stage = _stage_of(workshop, stage.pk)
+        workshop.current_stage = stage
+        workshop.reset_timer()
+        workshop.save(
+            update_fields=["current_stage", "timer_state", "timer_ends_at", "timer_remaining"]
+        )
+        # Nobody is done yet on the new stage.
+        _emit_live(
+            workshop, "workshops.stage_changed", {"stage": stage.pk}, op_id=op_id, reset_done=True
+        )
+    return workshop
+
+
+def control_timer(workshop, command, *, minutes=None, op_id=None):
+    """start / pause / resume / add / reset the shared timer (the server's clock)."""
+    with transaction.atomic():
+        workshop = lock_workshop(workshop.pk)
+        if already_applied(workshop, op_id):
+            return workshop
+        now = timezone.now()
+        if command in ("start", "add"):
+            if minutes is None or not 0 < minutes <= MAX_TIMER_MINUTES:
+                raise ActionError(
+                    _("Choose a duration between 1 and %d minutes.") % MAX_TIMER_MINUTES
+                )
+            if command == "start":
+                workshop.start_timer(timedelta(minutes=minutes), now)
+            else:
+                workshop.add_time(timedelta(minutes=minutes), now)
+        elif command == "pause":
+            workshop.pause_timer(now)
+        elif command == "resume":
+            workshop.resume_timer(now)
+        elif command == "reset":
+            workshop.reset_timer()
+        else:
+            raise ActionError(_("Unknown timer command."))
+        workshop.save(update_fields=["timer_state", "timer_ends_at", "timer_remaining"])
+        _emit_controls(workshop, "workshops.timer", {"command": command, "minutes": minutes}, op_id)
+    return workshop
+
+
+def set_timer_locks_writing(workshop, locks, *, op_id=None):
+    with transaction.atomic():
+        workshop = lock_workshop(workshop.pk)
+        if already_applied(workshop, op_id):
+            return workshop
+        workshop.timer_locks_writing = locks
+        workshop.save(update_fields=["timer_locks_writing"])
+        _emit_controls(workshop, "workshops.timer_lock", {"locks": locks}, op_id)
+    return workshop
+
+
+def set_writing_locked(workshop, locked, *, op_id=None):
+    with transaction.atomic():
+        workshop = lock_workshop(workshop.pk)
+        if already_applied(workshop, op_id):
+            return workshop
+        workshop.writing_locked = locked
+        workshop.save(update_fields=["writing_locked"])
+        _emit_controls(workshop, "workshops.writing_locked", {"locked": locked}, op_id)
+    return workshop
+
+
+def renew_join_link(workshop, *, base_url="", op_id=None):
+    """A new link, QR and code; the old ones stop working. Participants stay."""
+    with transaction.atomic():
+        workshop = lock_workshop(workshop.pk)
+        if already_applied(workshop, op_id):
+            return workshop
+        workshop.renew_join_link()
+        workshop.save(update_fields=["join_token", "short_code"])
+        frames = {
+            audience: render_part(
+                workshop,
+                "workshops/join_panel.html#join_panel",
+                audience,
+                join_url=base_url + reverse("join", args=[workshop.join_token]),
+            )
+            if audience in ("facilitator", "projector")
+            else ""
+            for audience in AUDIENCES
+        }
+        # The token itself never goes into the event payload (the log is not a secret store).
+        emit(workshop, "workshops.join_link_renewed", {}, frames=frames, op_id=op_id)
+    return workshop
+
+
+def remove_participant(workshop, participant, *, op_id=None):
+    """Close the participant's sockets; their session no longer works."""
+    with transaction.atomic():
+        workshop = lock_workshop(workshop.pk)
+        if already_applied(workshop, op_id):
+            return participant
+        participant = Participant.objects.select_for_update().get(
+            pk=participant.pk, workshop=workshop
+        )
+        if participant.removed_at is None:
+            participant.removed_at = timezone.now()
+            participant.save(update_fields=["removed_at"])
+            tell_participant(workshop.pk, participant.pk, "removed")
+            frames = dict.fromkeys(AUDIENCES, "")
+            emit(
+                workshop,
+                "workshops.participant_removed",
+                {"participant": participant.pk},
+                frames=frames,
+                op_id=op_id,
+            )
+    return participant
+
+
+def set_done(participant, done, *, op_id=None):
+    """A participant taps "I'm done" (or takes it back) on the current stage."""
+    with transaction.atomic():
+        workshop = lock_workshop(participant.workshop_id)
+        if already_applied(workshop, op_id):
+            return participant
+        participant = Participant.objects.get(pk=participant.pk)
+        participant.done_stage = workshop.current_stage if done else None
+        participant.save(update_fields=["done_stage"])
+        done_count = workshop.participants.filter(
+            removed_at__isnull=True, done_stage=workshop.current_stage
+        ).count()
+        frames = {
+            "facilitator": render_part(
+                workshop, "workshops/console.html#done_count", "facilitator", done_count=done_count
+            ),
+            "projector": "",
+            "participant": "",
+        }
+        author_frame = render_part(
+            workshop,
+            "workshops/live.html#done_button",
+            "participant",
+            participant=participant,
+            is_done=done,
+        )
+        emit(
+            workshop,
+            "workshops.done",
+            {"participant": participant.pk, "done": done},
+            frames=frames,
+            author_frame=author_frame,
+            participant=participant,
+            op_id=op_id,
+        )
+    return participant
+
+
+# Editing the stages, before or during the workshop ------------------------------
+
+
+def add_stage(workshop, *, kind, title, instructions="", duration_minutes=15, op_id=None, **extra):
+    with transaction.atomic():
+        workshop = lock_workshop(workshop.pk)
+        if prior := already_applied(workshop, op_id):
+            return Stage.objects.get(pk=prior.payload["stage"])
+        position = (workshop.stages.aggregate(m=Max("position"))["m"] or 0) + 1
+        stage = Stage.objects.create(
+            workshop=workshop,
+            position=position,
+            kind=kind,
+            title=title,
+            instructions=instructions,
+            duration_minutes=duration_minutes,
+            config=extra.pop("config", None) or get_kind(kind).default_config(),
+            **extra,
+        )
+        if workshop.current_stage_id is None:
+            workshop.current_stage = stage
+            workshop.save(update_fields=["current_stage"])
+        _emit_live(workshop, "workshops.stage_added", {"stage": stage.pk}, op_id=op_id)
+    return stage
+
+
+def update_stage(stage, *, op_id=None, **fields):
+    with transaction.atomic():
+        workshop = lock_workshop(stage.workshop_id)
+        if already_applied(workshop, op_id):
+            return stage
+        stage = _stage_of(workshop, stage.pk)
+        for name, value in fields.items():
+            setattr(stage, name, value)
+        stage.save()
+        workshop.refresh_from_db(fields=["current_stage"])
+        _emit_live(
+            workshop,
+            "workshops.stage_updated",
+            {"stage": stage.pk, "fields": sorted(fields)},
+            op_id=op_id,
+        )
+    return stage
+
+
+def reveal_stage(stage, revealed=True, *, op_id=None):
+    return update_stage(stage, revealed=revealed, op_id=op_id)
+
+
+def delete_stage(stage, *, op_id=None):
+    with transaction.atomic():
+        workshop = lock_workshop(stage.workshop_id)
+        if already_applied(workshop, op_id):
+            return workshop
+        stage = _stage_of(workshop, stage.pk)
+        if workshop.stages.count() <= 1:
+            raise ActionError(_("A workshop keeps at least one stage."))
+        if workshop.current_stage_id == stage.pk:
+            neighbour = (
+                workshop.stages.filter(position__gt=stage.position).first()
+                or workshop.stages.filter(position__lt=stage.position).last()
+            )
+            workshop.current_stage = neighbour
+            workshop.reset_timer()
+            workshop.save()
+        stage_pk = stage.pk
+        stage.delete()
+        _emit_live(workshop, "workshops.stage_deleted", {"stage": stage_pk}, op_id=op_id)
+    return workshop
+
+
+def move_stage(stage, offset, *, op_id=None):
+    """Move a stage up (-1) or down (+1) in the running order."""
+    with transaction.atomic():
+        workshop = lock_workshop(stage.workshop_id)
+        if already_applied(workshop, op_id):
+            return stage
+        stages = list(workshop.stages.all())
+        index = next((i for i, s in enumerate(stages) if s.pk == stage.pk), None)
+        if index is None:
+            raise ActionError(_("This stage no longer exists."), status=404)
+        target = index + offset
+        if 0 <= target < len(stages):
+            stages.insert(target, stages.pop(index))
+            for position, s in enumerate(stages):
+                if s.position != position:
+                    Stage.objects.filter(pk=s.pk).update(position=position)
+        _emit_live(
+            workshop, "workshops.stage_moved", {"stage": stage.pk, "offset": offset}, op_id=op_id
+        )
+    return stage
+
+
+# Helpers -----------------------------------------------------------------------------
+
+
+def _stage_of(workshop, stage_pk):
+    try:
+        return workshop.stages.get(pk=stage_pk)
+    except Stage.DoesNotExist:
+        raise ActionError(_("This stage no longer exists."), status=404) from None
+
+
+def _emit_live(workshop, type, payload, *, op_id=None, reset_done=False):
+    """Redraw the live region everywhere, and the stage list on the console."""
+    workshop = Workshop.objects.select_related("current_stage").get(pk=workshop.pk)
+    frames = {}
+    for audience in AUDIENCES:
+        html, _own = render_live(workshop, audience, oob=True)
+        if audience == "facilitator":
+            html += render_part(
+                workshop,
+                "workshops/console.html#stage_list",
+                audience,
+                stages=list(workshop.stages.all()),
+            )
+            if reset_done:
+                html += render_part(
+                    workshop, "workshops/console.html#done_count", audience, done_count=0
+                )
+        elif audience == "participant" and reset_done:
+            html += render_part(
+                workshop, "workshops/live.html#done_button", audience, is_done=False
+            )
+        frames[audience] = html
+    stage = workshop.current_stage
+    owners = get_kind(stage.kind).owners(stage) if stage else {}
+    return emit(workshop, type, payload, frames=frames, owners=owners, op_id=op_id)
+
+
+def _emit_controls(workshop, type, payload, op_id):
+    """Redraw the timer and writing state everywhere, and the console's controls."""
+    frames = {}
+    for audience in AUDIENCES:
+        html = render_part(workshop, "workshops/live.html#timer", audience)
+        html += render_part(workshop, "workshops/live.html#writing_state", audience)
+        if audience == "facilitator":
+            html += render_part(workshop, "workshops/console.html#controls", audience)
+        frames[audience] = html
+    return emit(workshop, type, payload, frames=frames, op_id=op_id)

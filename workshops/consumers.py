@@ -1,0 +1,224 @@
+"""The live page's websocket: it joins, replays and relays. No business logic."""
+
+import asyncio
+import json
+import logging
+from collections import deque
+from urllib.parse import parse_qs, urlsplit
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from . import presence
+from .access import participant_id_in_session
+from .hub import Encoded, hub, now_ms
+from .models import Event, Participant, Workshop
+from .rendering import render_snapshot
+
+logger = logging.getLogger("reciproque.live")
+
+MAX_FRAME = 4096  # a page only ever sends small control messages
+CLOSE_FORBIDDEN = 4403
+CLOSE_REMOVED = 4001
+RESYNC = json.dumps({"type": "resync"})
+
+
+def same_origin(scope):
+    """Cross-site websocket hijacking guard: Origin must be this very host."""
+    headers = dict(scope.get("headers") or [])
+    origin = headers.get(b"origin", b"").decode("latin-1")
+    host = headers.get(b"host", b"").decode("latin-1")
+    if not origin or not host:
+        return False
+    parsed = urlsplit(origin)
+    if parsed.scheme not in ("http", "https"):
+        return False
+    if parsed.netloc.lower() == host.lower():
+        return True
+    return origin in settings.CSRF_TRUSTED_ORIGINS
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    workshop_id = None
+    participant_id = None
+    audience = None
+
+    # websocket events ------------------------------------------------------
+
+    async def connect(self):
+        if not same_origin(self.scope):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.workshop_id = int(self.scope["url_route"]["kwargs"]["workshop_id"])
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        requested = (query.get("role") or ["participant"])[0]
+        resolved = await database_sync_to_async(self._resolve_role)(requested)
+        if resolved is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.audience, self.participant_id, self.language = resolved
+        # Until the page says where it is (hello), live frames wait here.
+        self.catching_up = True
+        self.waiting = deque()
+        self.outbox = deque()
+        self.draining = False
+        self.connection_id = None
+        await self.accept()
+        await hub.attach(self)
+        self.connection_id = await database_sync_to_async(presence.opened)(
+            self.workshop_id, self.participant_id, self.audience, hub.name
+        )
+
+    async def disconnect(self, code):
+        if self.workshop_id is None or self.audience is None:
+            return
+        await hub.detach(self)
+        if self.connection_id:
+            await database_sync_to_async(presence.closed)(self.connection_id)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None or len(text_data) > MAX_FRAME:
+            await self._error("frame")
+            return
+        try:
+            data = json.loads(text_data)
+        except ValueError:
+            await self._error("json")
+            return
+        if not isinstance(data, dict):
+            await self._error("json")
+            return
+        kind = data.get("type")
+        if kind == "hello":
+            last_seq = data.get("last_seq")
+            if not isinstance(last_seq, int) or isinstance(last_seq, bool):
+                last_seq = -1
+            await self._catch_up(last_seq)
+        elif kind == "ping":
+            await self.send(text_data=json.dumps({"type": "pong", "now": now_ms()}))
+        else:
+            await self._error("type")
+
+    # layer events (called by the hub, on the event loop) -----------------------
+
+    def push(self, encoded: Encoded):
+        text = encoded.text_for(self.audience, self.participant_id)
+        if self.catching_up:
+            self.waiting.append((encoded.seq, text))
+            if len(self.waiting) > settings.RECIPROQUE["SOCKET_QUEUE_LIMIT"]:
+                # Too far behind: drop what waits, the page gets a snapshot.
+                self.waiting.clear()
+                self.waiting.append((None, None))
+            return
+        self._send_soon(text)
+
+    def notice(self, message):
+        if message.get("notice") == "removed" and message.get("participant") == self.participant_id:
+            self._send_soon(json.dumps({"type": "removed"}))
+            self._send_soon(CLOSE_REMOVED)
+
+    def ask_resync(self):
+        self._send_soon(RESYNC)
+
+    # helpers -----------------------------------------------------------------
+
+    def _send_soon(self, item):
+        """Queue a frame (or a close code) for this socket, in order."""
+        outbox = self.outbox
+        outbox.append(item)
+        if len(outbox) > settings.RECIPROQUE["SOCKET_QUEUE_LIMIT"]:
+            # The socket is not keeping up: rather than grow without bound,
+            # drop what waits and have the page catch up from the log.
+            outbox.clear()
+            outbox.append(RESYNC)
+        if not self.draining:
+            self.draining = True
+            asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self):
+        try:
+            while self.outbox:
+                item = self.outbox.popleft()
+                if isinstance(item, int):
+                    self.outbox.clear()
+                    await self.close(code=item)
+                    return
+                await self.send(text_data=item)
+        finally:
+            self.draining = False
+
+    async def _error(self, code):
+        await self.send(text_data=json.dumps({"type": "error", "code": code}))
+
+    async def _catch_up(self, last_seq):
+        self.catching_up = True
+        frames, seq = await database_sync_to_async(self._missed)(last_seq)
+        for text in frames:
+            await self.send(text_data=text)
+        hub.note_seq(self.workshop_id, seq)
+        waiting, self.waiting = self.waiting, deque()
+        self.catching_up = False
+        if any(s is None for s, _ in waiting):
+            await self._catch_up(seq)
+            return
+        for s, text in waiting:
+            if s > seq:
+                await self.send(text_data=text)
+
+    # database work (never on the relay path) -----------------------------------
+
+    def _resolve_role(self, requested):
+        workshop = Workshop.objects.filter(pk=self.workshop_id).first()
+        if workshop is None:
+            return None
+        user = self.scope.get("user")
+        if requested in ("facilitator", "projector"):
+            if user is not None and user.is_authenticated and user.pk == workshop.facilitator_id:
+                return requested, None, workshop.language
+            return None
+        participant_id = participant_id_in_session(self.scope["session"], workshop.pk)
+        if participant_id is None:
+            return None
+        if not Participant.objects.filter(
+            pk=participant_id, workshop=workshop, removed_at__isnull=True
+        ).exists():
+            return None
+        return "participant", participant_id, workshop.language
+
+    def _missed(self, last_seq):
+        """Frames to bring a page from `last_seq` to now: a replay or a snapshot."""
+        workshop = Workshop.objects.select_related("current_stage").get(pk=self.workshop_id)
+        seq = workshop.seq
+        if last_seq == seq:
+            return [json.dumps({"type": "synced", "seq": seq, "now": now_ms()})], seq
+        gap = seq - last_seq
+        if 0 < last_seq < seq and gap <= settings.RECIPROQUE["REPLAY_LIMIT"]:
+            events = list(
+                Event.objects.filter(workshop_id=workshop.pk, seq__gt=last_seq)
+                .order_by("seq")
+                .values("seq", "frames", "participant_id", "owners")
+            )
+            if len(events) == gap:
+                synced = json.dumps({"type": "synced", "seq": seq, "now": now_ms()})
+                return [
+                    Encoded(
+                        {
+                            "seq": e["seq"],
+                            "frames": e["frames"],
+                            "author": e["participant_id"],
+                            "owners": e["owners"],
+                        }
+                    ).text_for(self.audience, self.participant_id)
+                    for e in events
+                ] + [synced], seq
+        return [self._snapshot(workshop)], seq
+
+    def _snapshot(self, workshop):
+        participant = None
+        if self.participant_id is not None:
+            participant = Participant.objects.filter(pk=self.participant_id).first()
+        html, own = render_snapshot(workshop, self.audience, participant)
+        return json.dumps(
+            {"type": "snapshot", "seq": workshop.seq, "html": html, "own": own, "now": now_ms()}
+        )

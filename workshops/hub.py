@@ -1,0 +1,246 @@
+"""Fan-out: deliver each event to the sockets of its workshop.
+
+Each process keeps its own sockets per workshop and delivers to them
+directly, with frames encoded once per audience. Between processes (Redis
+configured) one message per event crosses the channel layer to each process
+that has sockets for the workshop, never one per socket.
+
+A watchdog compares, every few seconds, the sequence number in the database
+with the last one this process delivered; if an event went missing between
+processes, the workshop's pages are told to resync. Loss is never silent.
+"""
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import defaultdict
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.utils import timezone
+
+from .models import group_name
+
+logger = logging.getLogger("reciproque.hub")
+
+AUDIENCES = ("facilitator", "projector", "participant")
+WATCHDOG_SECONDS = 5
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+class Encoded:
+    """An event's frames, serialised once per audience."""
+
+    __slots__ = ("seq", "texts", "author", "author_text", "owners")
+
+    def __init__(self, message):
+        self.seq = message["seq"]
+        frames = message["frames"]
+        stamp = now_ms()
+
+        def dump(html):
+            return json.dumps({"seq": self.seq, "html": html, "now": stamp})
+
+        self.texts = {aud: dump(frames.get(aud, "")) for aud in AUDIENCES}
+        self.author = message.get("author")
+        author_html = frames.get("author")
+        self.author_text = dump(author_html) if author_html is not None else None
+        self.owners = message.get("owners") or {}
+
+    def text_for(self, audience, participant_id=None):
+        if participant_id is None:
+            return self.texts[audience]
+        if participant_id == self.author and self.author_text is not None:
+            text = self.author_text
+        else:
+            text = self.texts["participant"]
+        own = self.owners.get(str(participant_id))
+        if own:
+            # Splice rather than re-serialise the whole frame per socket.
+            text = text[:-1] + ',"own":' + json.dumps(own) + "}"
+        return text
+
+
+class Hub:
+    def __init__(self):
+        self.rooms = defaultdict(set)
+        self.delivered = {}  # workshop id -> last seq delivered in this process
+        self.loop = None
+        self.name = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"[:40]
+        self.channel = None
+        self.tasks = []
+        self.relay = bool(getattr(settings, "REDIS_URL", ""))
+
+    # Sockets ---------------------------------------------------------------
+
+    async def attach(self, consumer):
+        self._bind_loop()
+        room = self.rooms[consumer.workshop_id]
+        first = not room
+        room.add(consumer)
+        if self.relay:
+            await self._ensure_channel()
+            if first:
+                await self._group_add(consumer.workshop_id)
+
+    async def detach(self, consumer):
+        room = self.rooms.get(consumer.workshop_id)
+        if room is None:
+            return
+        room.discard(consumer)
+        if not room:
+            del self.rooms[consumer.workshop_id]
+            self.delivered.pop(consumer.workshop_id, None)
+            if self.relay and self.channel:
+                try:
+                    await get_channel_layer().group_discard(
+                        group_name(consumer.workshop_id), self.channel
+                    )
+                except Exception:  # the relay being down must not break a disconnect
+                    logger.warning("group_discard failed", exc_info=True)
+
+    def _bind_loop(self):
+        loop = asyncio.get_running_loop()
+        if self.loop is not loop:
+            self.loop = loop
+            self.channel = None
+            self.tasks = [loop.create_task(self._watchdog())]
+
+    # Publishing ------------------------------------------------------------
+
+    def publish(self, workshop_id, message):
+        """Deliver a committed event; callable from any thread."""
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._deliver, workshop_id, message)
+            if self.relay:
+                asyncio.run_coroutine_threadsafe(self._send_relay(workshop_id, message), loop)
+        elif self.relay:
+            # No socket in this process (a management command, say).
+            from asgiref.sync import async_to_sync
+
+            async_to_sync(self._send_relay)(workshop_id, message)
+
+    def _deliver(self, workshop_id, message):
+        room = self.rooms.get(workshop_id)
+        if not room:
+            return
+        if "notice" in message:
+            for consumer in list(room):
+                consumer.notice(message)
+            return
+        seq = message["seq"]
+        if seq > self.delivered.get(workshop_id, 0):
+            self.delivered[workshop_id] = seq
+        encoded = Encoded(message)
+        for consumer in list(room):
+            consumer.push(encoded)
+
+    # Between processes -----------------------------------------------------
+
+    async def _ensure_channel(self):
+        if self.channel is None:
+            layer = get_channel_layer()
+            self.channel = await layer.new_channel(prefix="hub.")
+            self.tasks.append(asyncio.get_running_loop().create_task(self._listen()))
+
+    async def _group_add(self, workshop_id):
+        await get_channel_layer().group_add(group_name(workshop_id), self.channel)
+
+    async def _send_relay(self, workshop_id, message):
+        try:
+            await get_channel_layer().group_send(
+                group_name(workshop_id),
+                {"type": "hub.relay", "origin": self.name, "workshop": workshop_id, "m": message},
+            )
+        except Exception:
+            # The other processes' watchdogs will see the gap and resync.
+            logger.warning("relay send failed for workshop %s", workshop_id, exc_info=True)
+
+    async def _listen(self):
+        layer = get_channel_layer()
+        failed = False
+        while True:
+            try:
+                msg = await layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if not failed:
+                    logger.warning("relay receive failed; retrying", exc_info=True)
+                failed = True
+                await asyncio.sleep(1)
+                continue
+            if failed:
+                # Back after an outage: re-join groups, and have pages catch up.
+                failed = False
+                await self._rejoin_and_resync()
+            if msg.get("origin") != self.name:
+                self._deliver(msg["workshop"], msg["m"])
+
+    async def _rejoin_and_resync(self):
+        for workshop_id in list(self.rooms):
+            try:
+                await self._group_add(workshop_id)
+            except Exception:
+                logger.warning("group_add failed on rejoin", exc_info=True)
+            self.resync_room(workshop_id)
+
+    def resync_room(self, workshop_id):
+        for consumer in list(self.rooms.get(workshop_id, ())):
+            consumer.ask_resync()
+
+    # Watchdog: presence beat and missed events -------------------------------
+
+    async def _watchdog(self):
+        behind_since = {}
+        while True:
+            await asyncio.sleep(WATCHDOG_SECONDS)
+            try:
+                seqs = await database_sync_to_async(self._beat_and_read)(list(self.rooms))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("watchdog failed", exc_info=True)
+                continue
+            for workshop_id, seq in seqs.items():
+                if seq > self.delivered.get(workshop_id, 0):
+                    # Give in-flight events one round to arrive before resyncing.
+                    if behind_since.get(workshop_id) == seq:
+                        self.delivered[workshop_id] = seq
+                        self.resync_room(workshop_id)
+                        behind_since.pop(workshop_id, None)
+                    else:
+                        behind_since[workshop_id] = seq
+                else:
+                    behind_since.pop(workshop_id, None)
+            if self.relay and self.channel and self.rooms:
+                # Refresh group membership before the layer's group expiry.
+                for workshop_id in list(self.rooms):
+                    try:
+                        await self._group_add(workshop_id)
+                    except Exception:
+                        break
+
+    def _beat_and_read(self, workshop_ids):
+        from .models import ServerProcess, Workshop
+
+        ServerProcess.objects.update_or_create(name=self.name, defaults={"beat_at": timezone.now()})
+        if not workshop_ids:
+            return {}
+        return dict(Workshop.objects.filter(pk__in=workshop_ids).values_list("pk", "seq"))
+
+    def note_seq(self, workshop_id, seq):
+        """A socket caught up to `seq` from the database: the watchdog's start."""
+        self.delivered.setdefault(workshop_id, seq)
+
+
+hub = Hub()

@@ -1,0 +1,117 @@
+"""The live-sync spine: every accepted write goes through here.
+
+An action opens a transaction, locks its workshop with `lock_workshop()`,
+checks `already_applied()` for its operation id, changes its models, and
+calls `emit()`. `emit()` bumps the workshop's sequence number, renders the
+change's fragment once per audience, appends the event to the log, and
+schedules the broadcast for after the commit.
+"""
+
+import re
+
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from .models import Event, Workshop
+
+AUDIENCES = ("facilitator", "projector", "participant")
+OP_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+class ActionError(Exception):
+    """A write refused for a reason the user should read; nothing changed."""
+
+    def __init__(self, message, status=400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def valid_op_id(op_id):
+    return op_id is None or bool(OP_ID_RE.match(op_id))
+
+
+def lock_workshop(workshop_id):
+    # Writes to one workshop are serialised so that sequence numbers follow
+    # commit order. (SQLite's IMMEDIATE transactions already hold the lock.)
+    return Workshop.objects.select_for_update().get(pk=workshop_id)
+
+
+def already_applied(workshop, op_id):
+    """The event a retried operation produced the first time, if any."""
+    if not op_id:
+        return None
+    return Event.objects.filter(workshop=workshop, op_id=op_id).first()
+
+
+def render_frames(workshop, template, context_for, audiences=AUDIENCES):
+    """Render one fragment per audience, in the workshop's language."""
+    with translation.override(workshop.language):
+        return {
+            audience: render_to_string(template, context_for(audience)) for audience in audiences
+        }
+
+
+def emit(
+    workshop,
+    type,
+    payload,
+    *,
+    frames,
+    op_id=None,
+    participant=None,
+    author_frame=None,
+    owners=None,
+):
+    """Append an event to the log and broadcast it once the transaction commits.
+
+    `frames` maps each audience to its HTML; `author_frame`, when given, is
+    what the participant who made the write sees instead; `owners` maps a
+    participant id to the ids of post-its (or other objects) that are theirs.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("emit() must run inside the action's transaction")
+    Workshop.objects.filter(pk=workshop.pk).update(seq=F("seq") + 1)
+    workshop.seq = Workshop.objects.values_list("seq", flat=True).get(pk=workshop.pk)
+    if author_frame is not None:
+        frames = {**frames, "author": author_frame}
+    event = Event.objects.create(
+        workshop=workshop,
+        seq=workshop.seq,
+        type=type,
+        op_id=op_id,
+        participant=participant,
+        payload=payload,
+        frames=frames,
+        owners={str(k): v for k, v in (owners or {}).items()},
+    )
+    message = message_for(event)
+    transaction.on_commit(lambda: _publish(workshop.pk, message))
+    return event
+
+
+def message_for(event):
+    return {
+        "seq": event.seq,
+        "type": event.type,
+        "frames": event.frames,
+        "author": event.participant_id,
+        "owners": event.owners,
+    }
+
+
+def _publish(workshop_id, message):
+    from .hub import hub
+
+    hub.publish(workshop_id, message)
+
+
+def tell_participant(workshop_id, participant_id, kind):
+    """Out-of-band notice to one participant's sockets (e.g. removal)."""
+    from .hub import hub
+
+    transaction.on_commit(
+        lambda: hub.publish(workshop_id, {"notice": kind, "participant": participant_id})
+    )

@@ -1,0 +1,92 @@
+"""Method templates: data, not code.
+
+Each JSON file beside this one is a method from the seeds: an ordered list of
+stages, each of a stage kind, with its instructions (FR and EN) and the
+duration the method suggests. Creating a workshop copies the stages in the
+workshop's language; the facilitator then edits them freely.
+"""
+
+import json
+from functools import cache
+from pathlib import Path
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from ..registry import get_kind
+
+HERE = Path(__file__).parent
+
+
+@cache
+def _load():
+    methods = [json.loads(path.read_text("utf-8")) for path in sorted(HERE.glob("*.json"))]
+    return {m["key"]: m for m in sorted(methods, key=lambda m: m["order"])}
+
+
+def all_methods():
+    return list(_load().values())
+
+
+def get_method(key):
+    return _load().get(key)
+
+
+def localise(value, language):
+    if isinstance(value, dict):
+        return value.get(language) or value.get("fr") or next(iter(value.values()), "")
+    return value
+
+
+def stages_for(key, language):
+    """The method's stages as Stage fields, in `language`."""
+    method = get_method(key)
+    if method is None:
+        raise KeyError(key)
+    stages = []
+    for data in method["stages"]:
+        config = dict(data.get("config") or {})
+        config["columns"] = [
+            {**column, "label": localise(column["label"], language)}
+            for column in config.get("columns", [])
+        ]
+        if data.get("planned_kind"):
+            config["planned_kind"] = data["planned_kind"]
+        stages.append(
+            {
+                "kind": data["kind"],
+                "title": localise(data["title"], language),
+                "instructions": localise(data["instructions"], language),
+                "duration_minutes": data["duration_minutes"],
+                "private_writing": data.get("private_writing", False),
+                "anonymous": data.get("anonymous", False),
+                "config": config,
+            }
+        )
+    return stages
+
+
+def blank_stages(language):
+    """A blank workshop starts with a framing stage."""
+    with translation.override(language):
+        return [
+            {
+                "kind": "framing",
+                "title": _("Framing and intention"),
+                "instructions": _(
+                    "Think of the service through its interactions, not its functions: "
+                    "every service is a client of some and a supplier to others. "
+                    "Post what you expect from this workshop."
+                ),
+                "duration_minutes": 20,
+                "config": get_kind("framing").default_config(),
+            }
+        ]
+
+
+def method_title(method, language=None):
+    return localise(method["title"], language or translation.get_language() or "fr")
+
+
+def method_summary(method, language=None):
+    return localise(method["summary"], language or translation.get_language() or "fr")

@@ -1,0 +1,289 @@
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# Six characters without look-alikes (no 0/O, 1/I/L, 2/Z, 5/S, 8/B).
+SHORT_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+SHORT_CODE_LENGTH = 6
+
+
+def new_join_token():
+    # 24 random bytes: 192 bits, well above the 128 the join link needs.
+    return secrets.token_urlsafe(24)
+
+
+def new_short_code():
+    return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
+
+
+def group_name(workshop_id):
+    return f"workshop-{workshop_id}"
+
+
+class Language(models.TextChoices):
+    FRENCH = "fr", _("French")
+    ENGLISH = "en", _("English")
+
+
+class TimerState(models.TextChoices):
+    IDLE = "idle", _("Not started")
+    RUNNING = "running", _("Running")
+    PAUSED = "paused", _("Paused")
+
+
+class Workshop(models.Model):
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workshops"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    observed_service = models.CharField(_("observed service"), max_length=200, blank=True)
+    perimeter = models.TextField(_("perimeter"), blank=True, max_length=2000)
+    intention = models.TextField(_("intention"), blank=True, max_length=2000)
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.FRENCH
+    )
+    date = models.DateField(_("date"), null=True, blank=True)
+    method = models.CharField(_("method"), max_length=60, blank=True)
+
+    join_token = models.CharField(max_length=64, unique=True, default=new_join_token)
+    short_code = models.CharField(max_length=SHORT_CODE_LENGTH, unique=True, default=new_short_code)
+
+    # The live state of the room.
+    seq = models.PositiveBigIntegerField(default=0)
+    current_stage = models.ForeignKey(
+        "Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    writing_locked = models.BooleanField(default=False)
+    timer_state = models.CharField(
+        max_length=8, choices=TimerState.choices, default=TimerState.IDLE
+    )
+    timer_ends_at = models.DateTimeField(null=True, blank=True)
+    timer_remaining = models.DurationField(null=True, blank=True)
+    timer_locks_writing = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(timer_state="running") | Q(timer_ends_at__isnull=False),
+                name="running_timer_has_end",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def group_name(self):
+        return group_name(self.pk)
+
+    # Timer -----------------------------------------------------------------
+
+    def timer_left(self, now=None):
+        """Time left on the shared timer, or None when it is not set."""
+        now = now or timezone.now()
+        if self.timer_state == TimerState.RUNNING:
+            return max(self.timer_ends_at - now, timedelta(0))
+        if self.timer_state == TimerState.PAUSED:
+            return self.timer_remaining
+        return None
+
+    def timer_snapshot(self):
+        """The timer for a page: end or time left in ms, and a mm:ss label."""
+        left = self.timer_left()
+        ends = ""
+        if self.timer_state == TimerState.RUNNING:
+            ends = int(self.timer_ends_at.timestamp() * 1000)
+        seconds = int(left.total_seconds()) if left is not None else None
+        return {
+            "state": self.timer_state,
+            "ends_ms": ends,
+            "left_ms": int(left.total_seconds() * 1000) if left is not None else "",
+            "label": f"{seconds // 60:02d}:{seconds % 60:02d}" if seconds is not None else "--:--",
+            "up": seconds is not None and seconds <= 0,
+        }
+
+    def time_is_up(self, now=None):
+        left = self.timer_left(now)
+        return left is not None and left <= timedelta(0)
+
+    def start_timer(self, duration, now=None):
+        now = now or timezone.now()
+        self.timer_state = TimerState.RUNNING
+        self.timer_ends_at = now + duration
+        self.timer_remaining = None
+
+    def pause_timer(self, now=None):
+        if self.timer_state == TimerState.RUNNING:
+            self.timer_remaining = self.timer_left(now)
+            self.timer_state = TimerState.PAUSED
+            self.timer_ends_at = None
+
+    def resume_timer(self, now=None):
+        if self.timer_state == TimerState.PAUSED:
+            self.start_timer(self.timer_remaining, now)
+
+    def add_time(self, delta, now=None):
+        now = now or timezone.now()
+        if self.timer_state == TimerState.RUNNING:
+            # Time added after the end counts from now, not from the past end.
+            self.timer_ends_at = max(self.timer_ends_at, now) + delta
+        elif self.timer_state == TimerState.PAUSED:
+            self.timer_remaining += delta
+        else:
+            self.start_timer(delta, now)
+
+    def reset_timer(self):
+        self.timer_state = TimerState.IDLE
+        self.timer_ends_at = None
+        self.timer_remaining = None
+
+    # Writing ---------------------------------------------------------------
+
+    def writing_closed_reason(self, stage, now=None):
+        """Why a participant may not write on this stage now, or None."""
+        if stage.pk != self.current_stage_id:
+            return _("This stage is closed: the workshop has moved on.")
+        if self.writing_locked:
+            return _("Writing is locked by the facilitator.")
+        if self.timer_locks_writing and self.time_is_up(now):
+            return _("Time is up: writing is locked.")
+        return None
+
+    def renew_join_link(self):
+        self.join_token = new_join_token()
+        self.short_code = new_short_code()
+
+
+class Stage(models.Model):
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="stages")
+    position = models.PositiveIntegerField(default=0)
+    kind = models.CharField(_("kind"), max_length=40)
+    title = models.CharField(_("title"), max_length=200)
+    instructions = models.TextField(_("instructions"), blank=True, max_length=4000)
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), default=15)
+    config = models.JSONField(default=dict, blank=True)
+    private_writing = models.BooleanField(
+        _("private writing until reveal"),
+        default=False,
+        help_text=_("Each participant sees only their own post-its until you reveal them."),
+    )
+    revealed = models.BooleanField(default=False)
+    anonymous = models.BooleanField(
+        _("anonymous"), default=False, help_text=_("Authors' names are never shown.")
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_hidden(self):
+        """True while post-its are private to their authors."""
+        return self.private_writing and not self.revealed
+
+
+class Profile(models.TextChoices):
+    AGENT = "agent", _("Agent of the observed service")
+    INTERNAL_CLIENT = "internal_client", _("Internal client")
+    EXTERNAL_CLIENT = "external_client", _("External client")
+    SUPPLIER = "supplier", _("Supplier")
+    PARTNER = "partner", _("Partner")
+    OTHER = "other", _("Other")
+
+
+class Participant(models.Model):
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="participants")
+    display_name = models.CharField(_("display name"), max_length=60)
+    profile = models.CharField(_("profile"), max_length=20, choices=Profile.choices)
+    organisation = models.CharField(_("organisation"), max_length=80, blank=True)
+    done_stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["joined_at", "pk"]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def is_active(self):
+        return self.removed_at is None
+
+    def is_done(self):
+        return (
+            self.done_stage_id is not None and self.done_stage_id == self.workshop.current_stage_id
+        )
+
+
+class Event(models.Model):
+    """One accepted write, in the workshop's order.
+
+    `frames` holds the HTML fragment rendered once per audience at write
+    time, so that replaying to a reconnecting page is a read, not a render.
+    """
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=60)
+    # NULL, not "", for writes without an operation id: the unique constraint skips them.
+    op_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    participant = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    payload = models.JSONField(default=dict)
+    frames = models.JSONField(default=dict)
+    owners = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "seq"], name="one_event_per_seq"),
+            models.UniqueConstraint(
+                fields=["workshop", "op_id"],
+                condition=Q(op_id__isnull=False),
+                name="one_event_per_operation",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.workshop_id}#{self.seq} {self.type}"
+
+
+class Connection(models.Model):
+    """An open live socket, for presence. Rows of a dead process go stale."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="connections")
+    participant = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.CASCADE, related_name="connections"
+    )
+    role = models.CharField(max_length=12)
+    process = models.CharField(max_length=40)
+    opened_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.role} in {self.workshop_id} via {self.process}"
+
+
+class ServerProcess(models.Model):
+    """A running server process; it beats while it lives."""
+
+    name = models.CharField(max_length=40, unique=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self):
+        return self.name

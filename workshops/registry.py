@@ -1,0 +1,59 @@
+"""Stage kinds register themselves here; `workshops` imports no stage app.
+
+A stage kind says how its stage is drawn on the live page (per audience) and
+in the report. The apps that own the kinds call `register()` from their
+AppConfig.ready().
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class StageKind:
+    key: str
+    label: str
+    # Template holding a `board` partial, rendered inside the live region.
+    template: str
+    # Extra context for the board: (stage, audience, participant) -> dict.
+    context: Callable = field(default=lambda stage, audience, participant: {})
+    # Template holding a `report` partial for the PDF, when the kind has one.
+    report_template: str | None = None
+    report_context: Callable = field(default=lambda stage: {})
+    # Default stage.config for a new stage of this kind.
+    default_config: Callable = field(default=dict)
+    # Whether participants write on this stage (drives "I'm done" and locks).
+    writable: bool = True
+    # Objects of this kind to export: stage -> list of dicts.
+    export: Callable = field(default=lambda stage: [])
+    # Which participant owns which of the stage's objects: stage -> {pid: [ids]}.
+    owners: Callable = field(default=lambda stage: {})
+
+
+_kinds: dict[str, StageKind] = {}
+
+FALLBACK = StageKind(
+    key="",
+    label=_("Stage"),
+    template="workshops/kinds/plain.html",
+    writable=False,
+)
+
+
+def register(kind: StageKind) -> StageKind:
+    _kinds[kind.key] = kind
+    return kind
+
+
+def get_kind(key: str) -> StageKind:
+    return _kinds.get(key, FALLBACK)
+
+
+def kind_choices():
+    return [(k.key, k.label) for k in _kinds.values()]
+
+
+def all_kinds():
+    return list(_kinds.values())

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from .consumers import LiveConsumer
+
+websocket_urlpatterns = [
+    path("ws/w/<int:workshop_id>/", LiveConsumer.as_asgi(), name="ws_live"),
+]

@@ -1,0 +1,472 @@
+import json
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import actions, methods, presence
+from .access import (
+    current_participant,
+    facilitator_required,
+    participant_required,
+    remember_participant,
+)
+from .forms import FacilitatorCreationForm, JoinCodeForm, JoinForm, StageForm, WorkshopForm
+from .http import done, handles_action_errors, op_id_from
+from .live import ActionError
+from .models import Participant, Profile, Stage, Workshop
+from .network import public_base_url
+from .registry import get_kind
+from .rendering import live_context
+
+# Home, first run and accounts --------------------------------------------------------
+
+
+def home(request):
+    if not get_user_model().objects.exists():
+        return redirect("setup")
+    if request.user.is_authenticated:
+        return redirect("workshops:dashboard")
+    return render(request, "workshops/home.html", {"form": JoinCodeForm()})
+
+
+@require_http_methods(["GET", "POST"])
+def setup(request):
+    """The first visit creates the first facilitator; then this page closes."""
+    if get_user_model().objects.exists():
+        return redirect("login")
+    return _facilitator_signup(request, first=True)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if not settings.ALLOW_SIGNUP:
+        raise Http404
+    return _facilitator_signup(request, first=False)
+
+
+def _facilitator_signup(request, first):
+    form = FacilitatorCreationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("workshops:dashboard")
+    return render(request, "workshops/setup.html", {"form": form, "first": first})
+
+
+# Facilitator: workshops -------------------------------------------------------------
+
+
+@login_required
+def dashboard(request):
+    workshops = request.user.workshops.all()
+    return render(
+        request,
+        "workshops/dashboard.html",
+        {"workshops": workshops, "methods": _methods_for_display()},
+    )
+
+
+def _methods_for_display():
+    language = translation.get_language() or "fr"
+    return [
+        {
+            "key": m["key"],
+            "title": methods.method_title(m, language),
+            "summary": methods.method_summary(m, language),
+            "participants": m.get("participants", ""),
+            "stage_count": len(m["stages"]),
+            "minutes": sum(s["duration_minutes"] for s in m["stages"]),
+        }
+        for m in methods.all_methods()
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def workshop_new(request):
+    method_key = request.GET.get("method") or request.POST.get("method") or ""
+    method = methods.get_method(method_key) if method_key else None
+    if method_key and method is None:
+        raise Http404
+    initial = {"language": translation.get_language() or "fr"}
+    if method:
+        initial["title"] = methods.method_title(method)
+    form = WorkshopForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        workshop = actions.create_workshop(
+            facilitator=request.user, method_key=method_key or None, **form.cleaned_data
+        )
+        return redirect("workshops:console", workshop.pk)
+    return render(
+        request,
+        "workshops/workshop_form.html",
+        {
+            "form": form,
+            "method": method,
+            "method_key": method_key,
+            "methods": _methods_for_display(),
+        },
+    )
+
+
+@facilitator_required
+@require_http_methods(["GET", "POST"])
+def workshop_edit(request, workshop):
+    form = WorkshopForm(request.POST or None, instance=Workshop.objects.get(pk=workshop.pk))
+    if request.method == "POST" and form.is_valid():
+        actions.update_workshop(workshop, op_id=op_id_from(request), **form.cleaned_data)
+        return redirect("workshops:console", workshop.pk)
+    return render(request, "workshops/workshop_form.html", {"form": form, "workshop": workshop})
+
+
+@facilitator_required
+@never_cache
+def console(request, workshop):
+    workshop = Workshop.objects.select_related("current_stage").get(pk=workshop.pk)
+    with translation.override(workshop.language):
+        context = live_context(workshop, "facilitator")
+        context.update(_console_context(request, workshop))
+        return render(request, "workshops/console.html", context)
+
+
+def _console_context(request, workshop):
+    stage = workshop.current_stage
+    return {
+        "seq": workshop.seq,
+        "ws_url": _ws_url(workshop) + "?role=facilitator",
+        "join_url": _join_url(request, workshop),
+        "done_count": _done_count(workshop),
+        "presence": _presence(workshop),
+        "stage_form": StageForm(),
+        "timer_minutes": stage.duration_minutes if stage else 10,
+    }
+
+
+def _ws_url(workshop):
+    return f"/ws/w/{workshop.pk}/"
+
+
+def _join_url(request, workshop):
+    return public_base_url(request) + reverse("join", args=[workshop.join_token])
+
+
+def _done_count(workshop):
+    return (
+        workshop.participants.filter(
+            removed_at__isnull=True, done_stage=workshop.current_stage_id
+        ).count()
+        if workshop.current_stage_id
+        else 0
+    )
+
+
+def _presence(workshop):
+    online = presence.online_participant_ids(workshop)
+    participants = list(workshop.participants.filter(removed_at__isnull=True))
+    for participant in participants:
+        participant.online = participant.pk in online
+        participant.done = (
+            participant.done_stage_id is not None
+            and participant.done_stage_id == workshop.current_stage_id
+        )
+    return {
+        "participants": participants,
+        "online_count": sum(p.online for p in participants),
+        "done_count": sum(p.done for p in participants),
+        "projectors": presence.projector_count(workshop),
+    }
+
+
+@facilitator_required
+@require_GET
+def presence_panel(request, workshop):
+    with translation.override(workshop.language):
+        return render(
+            request,
+            "workshops/console.html#presence",
+            {"workshop": workshop, "presence": _presence(workshop)},
+        )
+
+
+@facilitator_required
+@never_cache
+def projector(request, workshop):
+    workshop = Workshop.objects.select_related("current_stage").get(pk=workshop.pk)
+    with translation.override(workshop.language):
+        context = live_context(workshop, "projector")
+        context.update(
+            seq=workshop.seq,
+            ws_url=_ws_url(workshop) + "?role=projector",
+            join_url=_join_url(request, workshop),
+        )
+        return render(request, "workshops/projector.html", context)
+
+
+@facilitator_required
+@require_GET
+def qr_svg(request, workshop):
+    qr = segno.make(_join_url(request, workshop), error="m")
+    svg = qr.svg_inline(scale=8, dark="#111", light="#fff", border=2)
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# Facilitator: running the room ----------------------------------------------------------
+
+
+@require_POST
+@facilitator_required
+@handles_action_errors
+def stage_go(request, workshop, stage_pk):
+    stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
+    actions.go_to_stage(workshop, stage, op_id=op_id_from(request))
+    return done(request)
+
+
+@require_POST
+@facilitator_required
+@handles_action_errors
+def stage_reveal(request, workshop, stage_pk):
+    stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
+    actions.reveal_stage(stage, request.POST.get("revealed", "1") == "1", op_id=op_id_from(request))
+    return done(request)
+
+
+@require_POST
+@facilitator_required
+@handles_action_errors
+def timer(request, workshop):
+    command = request.POST.get("command", "")
+    minutes = None
+    if request.POST.get("minutes"):
+        try:
+            minutes = float(request.POST["minutes"].replace(",", "."))
+        except ValueError:
+            raise ActionError(_("Choose a duration between 1 and %d minutes.") % 600) from None
+    if command == "locks":
+        actions.set_timer_locks_writing(
+            workshop, request.POST.get("value") == "1", op_id=op_id_from(request)
+        )
+    else:
+        actions.control_timer(workshop, command, minutes=minutes, op_id=op_id_from(request))
+    return done(request)
+
+
+@require_POST
+@facilitator_required
+@handles_action_errors
+def lock(request, workshop):
+    actions.set_writing_locked(
+        workshop, request.POST.get("locked") == "1", op_id=op_id_from(request)
+    )
+    return done(request)
+
+
+@require_POST
+@facilitator_required
+@handles_action_errors
+def renew_link(request, workshop):
+    actions.renew_join_link(workshop, base_url=public_base_url(request), op_id=op_id_from(request))
+    return done(request)
+
+
+@require_POST
+@facilitator_required
+@handles_action_errors
+def remove_participant(request, workshop, participant_pk):
+    participant = get_object_or_404(Participant, pk=participant_pk, workshop=workshop)
+    actions.remove_participant(workshop, participant, op_id=op_id_from(request))
+    if request.htmx:
+        return presence_panel(request, workshop.pk)
+    return done(request)
+
+
+# Facilitator: editing stages ---------------------------------------------------------------
+
+
+@facilitator_required
+@require_http_methods(["GET", "POST"])
+def stage_add(request, workshop):
+    form = StageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.add_stage(
+                workshop,
+                kind=data["kind"],
+                title=data["title"],
+                instructions=data["instructions"],
+                duration_minutes=data["duration_minutes"],
+                private_writing=data["private_writing"],
+                anonymous=data["anonymous"],
+                config=form.config(get_kind(data["kind"]).default_config()),
+                op_id=op_id_from(request),
+            )
+        except ActionError as error:
+            messages.error(request, error.message)
+        return redirect("workshops:console", workshop.pk)
+    with translation.override(workshop.language):
+        return render(request, "workshops/stage_form.html", {"form": form, "workshop": workshop})
+
+
+@facilitator_required
+@require_http_methods(["GET", "POST"])
+def stage_edit(request, workshop, stage_pk):
+    stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
+    form = StageForm(request.POST or None, instance=Stage.objects.get(pk=stage.pk))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        base = (
+            stage.config if data["kind"] == stage.kind else get_kind(data["kind"]).default_config()
+        )
+        try:
+            actions.update_stage(
+                stage,
+                kind=data["kind"],
+                title=data["title"],
+                instructions=data["instructions"],
+                duration_minutes=data["duration_minutes"],
+                private_writing=data["private_writing"],
+                anonymous=data["anonymous"],
+                config=form.config(base),
+                op_id=op_id_from(request),
+            )
+        except ActionError as error:
+            messages.error(request, error.message)
+        return redirect("workshops:console", workshop.pk)
+    with translation.override(workshop.language):
+        return render(
+            request,
+            "workshops/stage_form.html",
+            {"form": form, "workshop": workshop, "stage": stage},
+        )
+
+
+@require_POST
+@facilitator_required
+@handles_action_errors
+def stage_delete(request, workshop, stage_pk):
+    stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
+    actions.delete_stage(stage, op_id=op_id_from(request))
+    return done(request)
+
+
+@require_POST
+@facilitator_required
+@handles_action_errors
+def stage_move(request, workshop, stage_pk):
+    stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
+    offset = -1 if request.POST.get("direction") == "up" else 1
+    actions.move_stage(stage, offset, op_id=op_id_from(request))
+    return done(request)
+
+
+# Participants: joining ------------------------------------------------------------------
+
+
+def _client_address(request):
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+@require_http_methods(["GET", "POST"])
+def join_code(request):
+    """Type the short code; guessing is throttled per address."""
+    form = JoinCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        limits = settings.RECIPROQUE
+        key = f"join-code-fails:{_client_address(request)}"
+        failures = cache.get(key, 0)
+        if failures >= limits["JOIN_CODE_ATTEMPTS"]:
+            form.add_error(
+                None, _("Too many wrong codes. Wait a few minutes, or scan the QR code.")
+            )
+            status = 429
+        elif form.is_valid():
+            workshop = Workshop.objects.filter(short_code=form.cleaned_data["code"]).first()
+            if workshop is not None:
+                return redirect("join", workshop.join_token)
+            cache.set(key, failures + 1, limits["JOIN_CODE_WINDOW_SECONDS"])
+            form.add_error("code", _("No workshop has this code. Check it with the facilitator."))
+            status = 404
+        else:
+            status = 400
+    return render(request, "workshops/join_code.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def join(request, token):
+    workshop = Workshop.objects.filter(join_token=token).first()
+    if workshop is None:
+        return render(request, "workshops/join_invalid.html", {"form": JoinCodeForm()}, status=404)
+    if current_participant(request, workshop) is not None:
+        return redirect("workshops:live", workshop.pk)
+    with translation.override(workshop.language):
+        form = JoinForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            participant = actions.join(workshop, **form.cleaned_data)
+            remember_participant(request, participant)
+            return redirect("workshops:live", workshop.pk)
+        return render(
+            request,
+            "workshops/join.html",
+            {"form": form, "workshop": workshop, "profiles": Profile.choices},
+            status=400 if request.method == "POST" else 200,
+        )
+
+
+# Participants: the live page -------------------------------------------------------------
+
+
+@never_cache
+def live(request, pk):
+    workshop = get_object_or_404(Workshop.objects.select_related("current_stage"), pk=pk)
+    participant = current_participant(request, workshop)
+    if participant is None:
+        with translation.override(workshop.language):
+            return render(
+                request, "workshops/not_participant.html", {"form": JoinCodeForm()}, status=403
+            )
+    with translation.override(workshop.language):
+        context = live_context(workshop, "participant", participant)
+        context.update(
+            seq=workshop.seq,
+            ws_url=_ws_url(workshop),
+            own_json=json.dumps(context["own_ids"]),
+            is_done=participant.is_done(),
+        )
+        return render(request, "workshops/participant.html", context)
+
+
+@require_POST
+@participant_required
+@handles_action_errors
+def done_toggle(request, workshop, participant):
+    actions.set_done(participant, request.POST.get("done") == "1", op_id=op_id_from(request))
+    participant.refresh_from_db()
+    with translation.override(workshop.language):
+        return (
+            render(
+                request,
+                "workshops/live.html#done_button",
+                {
+                    "workshop": workshop,
+                    "participant": participant,
+                    "is_done": participant.is_done(),
+                },
+            )
+            if request.htmx
+            else done(request)
+        )
