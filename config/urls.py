@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from workshops import views as workshop_views
@@ -15,6 +17,7 @@ urlpatterns = [
     path("j/<str:token>/", workshop_views.join, name="join"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("", include("workshops.urls")),
     path("", include("journeys.urls")),
 ]

@@ -31,6 +31,7 @@ def _postit_context(workshop, postit, participant, **extra):
         "audience": _audience(participant),
         "is_facilitator": participant is None,
         "hidden": stage.is_hidden,
+        "hidden_count": PostIt.objects.filter(stage=stage).count() if stage.is_hidden else 0,
         "column_labels": {c["key"]: c["label"] for c in columns_of(stage)},
         "show_colour_label": bool(stage.config.get("colours")),
         "colour_choices": colour_choices(stage),

@@ -5,6 +5,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils import translation
 
 from .models import Participant, Stage, Workshop
 
@@ -49,7 +50,9 @@ def facilitator_required(view):
     @wraps(view)
     def wrapper(request, pk, *args, **kwargs):
         workshop = get_workshop_for_facilitator(request, pk)
-        return view(request, workshop, *args, **kwargs)
+        # Refusals (ActionError) are worded in the workshop's language, as its pages are.
+        with translation.override(workshop.language):
+            return view(request, workshop, *args, **kwargs)
 
     return wrapper
 
@@ -63,7 +66,8 @@ def participant_required(view):
         participant = current_participant(request, workshop)
         if participant is None:
             raise PermissionDenied
-        return view(request, workshop, participant, *args, **kwargs)
+        with translation.override(workshop.language):
+            return view(request, workshop, participant, *args, **kwargs)
 
     return wrapper
 
@@ -75,10 +79,12 @@ def member_required(view):
     def wrapper(request, pk, *args, **kwargs):
         workshop = get_object_or_404(Workshop, pk=pk)
         if request.user.is_authenticated and request.user.pk == workshop.facilitator_id:
-            return view(request, workshop, None, *args, **kwargs)
+            with translation.override(workshop.language):
+                return view(request, workshop, None, *args, **kwargs)
         participant = current_participant(request, workshop)
         if participant is None:
             raise PermissionDenied
-        return view(request, workshop, participant, *args, **kwargs)
+        with translation.override(workshop.language):
+            return view(request, workshop, participant, *args, **kwargs)
 
     return wrapper

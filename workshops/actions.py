@@ -342,6 +342,8 @@ def _emit_live(workshop, type, payload, *, op_id=None, reset_done=False):
                 html += render_part(
                     workshop, "workshops/console.html#done_count", audience, done_count=0
                 )
+                # Moving resets the timer: the controls must say so.
+                html += render_part(workshop, "workshops/console.html#controls", audience)
         elif audience == "participant" and reset_done:
             html += render_part(
                 workshop, "workshops/live.html#done_button", audience, is_done=False

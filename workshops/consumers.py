@@ -40,6 +40,10 @@ def same_origin(scope):
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
+    # No channel-layer channel per socket: the hub fans out in-process and
+    # uses the layer once per process (a per-socket BLPOP would not scale).
+    channel_layer_alias = None
+
     workshop_id = None
     participant_id = None
     audience = None
@@ -145,6 +149,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
                     await self.close(code=item)
                     return
                 await self.send(text_data=item)
+        except Exception:
+            # The socket went away mid-send: nothing to deliver to any more;
+            # the page catches up from the log when it reconnects.
+            self.outbox.clear()
         finally:
             self.draining = False
 

@@ -102,11 +102,13 @@ class Workshop(models.Model):
         ends = ""
         if self.timer_state == TimerState.RUNNING:
             ends = int(self.timer_ends_at.timestamp() * 1000)
-        seconds = int(left.total_seconds()) if left is not None else None
+        left_ms = int(left.total_seconds() * 1000) if left is not None else None
+        # Rounded up, as live.js does, so a page shows the same second before and after its tick.
+        seconds = -(-left_ms // 1000) if left_ms is not None else None
         return {
             "state": self.timer_state,
             "ends_ms": ends,
-            "left_ms": int(left.total_seconds() * 1000) if left is not None else "",
+            "left_ms": left_ms if left_ms is not None else "",
             "label": f"{seconds // 60:02d}:{seconds % 60:02d}" if seconds is not None else "--:--",
             "up": seconds is not None and seconds <= 0,
         }

@@ -1,3 +1,4 @@
+import io
 import json
 
 import segno
@@ -191,6 +192,10 @@ def _presence(workshop):
 @facilitator_required
 @require_GET
 def presence_panel(request, workshop):
+    return _render_presence(request, workshop)
+
+
+def _render_presence(request, workshop):
     with translation.override(workshop.language):
         return render(
             request,
@@ -217,8 +222,9 @@ def projector(request, workshop):
 @require_GET
 def qr_svg(request, workshop):
     qr = segno.make(_join_url(request, workshop), error="m")
-    svg = qr.svg_inline(scale=8, dark="#111", light="#fff", border=2)
-    response = HttpResponse(svg, content_type="image/svg+xml")
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="svg", scale=8, dark="#111", light="#fff", border=2)
+    response = HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
     response["Cache-Control"] = "no-store"
     return response
 
@@ -289,7 +295,7 @@ def remove_participant(request, workshop, participant_pk):
     participant = get_object_or_404(Participant, pk=participant_pk, workshop=workshop)
     actions.remove_participant(workshop, participant, op_id=op_id_from(request))
     if request.htmx:
-        return presence_panel(request, workshop.pk)
+        return _render_presence(request, workshop)
     return done(request)
 
 

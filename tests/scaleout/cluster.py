@@ -1,0 +1,180 @@
+"""Real server processes for tests: Daphne workers, a phone's HTTP session, a live socket."""
+
+import http.cookiejar
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+DAPHNE = str(Path(sys.executable).with_name("daphne"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def manage(env, *args, input=None):
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+SETUP_WORKSHOP = """
+from django.contrib.auth import get_user_model
+from workshops import actions
+user = get_user_model().objects.create_user("camille", password="pw-camille-123")
+w = actions.create_workshop(
+    facilitator=user, method_key="diagnostic", title="Atelier", language="fr"
+)
+print("WORKSHOP", w.pk, w.join_token, w.current_stage_id)
+"""
+
+
+def create_workshop(env):
+    out = manage(env, "shell", "-c", SETUP_WORKSHOP)
+    _, pk, token, stage = re.search(r"WORKSHOP (\d+) (\S+) (\d+)", out).group(0).split()
+    return int(pk), token, int(stage)
+
+
+class Worker:
+    def __init__(self, env, port=None):
+        self.port = port or free_port()
+        self.env = env
+        self.process = None
+        self.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self):
+        return Path(self.env["RECIPROQUE_VAR_DIR"]) / f"daphne-{self.port}.log"
+
+    def log(self):
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [DAPHNE, "-b", "127.0.0.1", "-p", str(self.port), "--access-log", os.devnull,
+             "config.asgi:application"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log_path.open("a"),
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daphne exited: {self.log()}")
+            try:
+                urllib.request.urlopen(self.url + "/join/", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("daphne did not start")
+
+    def stop(self, kill=False):
+        if self.process and self.process.poll() is None:
+            if kill:
+                self.process.kill()
+            else:
+                self.process.terminate()
+            self.process.wait(timeout=15)
+
+
+class Browser:
+    """A phone's HTTP side: cookies, CSRF, the join flow and post-it writes."""
+
+    def __init__(self):
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def cookie(self, name):
+        return next((c.value for c in self.jar if c.name == name), None)
+
+    def cookie_header(self):
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+    def get(self, url):
+        with self.opener.open(url, timeout=10) as response:
+            return response.read().decode()
+
+    def post(self, url, data, htmx=True):
+        """(status, body, final url): redirects are followed, as a browser would."""
+        body = urllib.parse.urlencode(data).encode()
+        request = urllib.request.Request(url, data=body, method="POST")
+        request.add_header("X-CSRFToken", self.cookie("csrftoken") or "")
+        if htmx:
+            request.add_header("HX-Request", "true")
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, response.read().decode(), response.geturl()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(), url
+
+    def join(self, base, token, name, profile="agent"):
+        """Join through the link; returns the page the phone lands on."""
+        self.get(f"{base}/j/{token}/")
+        _status, _body, landed = self.post(
+            f"{base}/j/{token}/", {"display_name": name, "profile": profile}, htmx=False
+        )
+        return urllib.parse.urlsplit(landed).path
+
+    def seq_on_page(self, base, workshop_id):
+        page = self.get(f"{base}/w/{workshop_id}/")
+        return int(re.search(r'data-seq="(\d+)"', page).group(1))
+
+    def add_postit(self, base, workshop_id, stage_id, text, column="expectations", op_id=None):
+        return self.post(
+            f"{base}/w/{workshop_id}/stages/{stage_id}/postits/",
+            {"text": text, "column": column, "op_id": op_id or secrets.token_hex(16)},
+        )
+
+
+def live_socket(base, workshop_id, browser):
+    """A participant's live websocket, as the page opens it."""
+    from websockets.sync.client import connect
+
+    host = base.removeprefix("http://")
+    return connect(
+        f"ws://{host}/ws/w/{workshop_id}/",
+        additional_headers={"Origin": base, "Cookie": browser.cookie_header()},
+        open_timeout=10,
+    )
+
+
+def read_frames(ws, until_seq, timeout=20):
+    """Frames with a seq, in arrival order, until `until_seq` has arrived."""
+    frames = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            message = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+        except TimeoutError:
+            break
+        if "seq" in message and "html" in message:
+            frames.append(message)
+            if message["seq"] >= until_seq:
+                break
+    return frames
