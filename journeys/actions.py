@@ -33,7 +33,7 @@ def add_postit(stage, *, participant, text, column=None, colour=None, op_id=None
     """A participant (or the facilitator, participant=None) posts on a wall."""
     with transaction.atomic():
         workshop = lock_workshop(stage.workshop_id)
-        if prior := already_applied(workshop, op_id):
+        if prior := already_applied(workshop, op_id, participant):
             return PostIt.objects.filter(pk=prior.payload.get("postit")).first()
         stage = _stage(workshop, stage.pk)
         if participant is not None and (reason := workshop.writing_closed_reason(stage)):
@@ -67,7 +67,7 @@ def edit_postit(postit, *, participant, text, colour=None, op_id=None):
     """Authors edit their own post-its; the facilitator (participant=None) any."""
     with transaction.atomic():
         workshop = lock_workshop(postit.workshop_id)
-        if already_applied(workshop, op_id):
+        if already_applied(workshop, op_id, participant):
             return PostIt.objects.filter(pk=postit.pk).first()
         postit = _postit(workshop, postit.pk)
         _check_author(postit, participant)
@@ -85,7 +85,7 @@ def edit_postit(postit, *, participant, text, colour=None, op_id=None):
 def delete_postit(postit, *, participant, op_id=None):
     with transaction.atomic():
         workshop = lock_workshop(postit.workshop_id)
-        if already_applied(workshop, op_id):
+        if already_applied(workshop, op_id, participant):
             return
         postit = _postit(workshop, postit.pk)
         _check_author(postit, participant)
@@ -165,7 +165,11 @@ def assign_cluster(stage, postit_ids, cluster, *, op_id=None):
         PostIt.objects.filter(pk__in=[p.pk for p in postits]).update(cluster=cluster)
         for postit in postits:
             postit.cluster = cluster
-        frames = _frames(workshop, "postits_moved", stage=stage, postits=postits)
+        # Before the reveal, only its author may read a private post-it.
+        if stage.is_hidden:
+            frames = dict.fromkeys(AUDIENCES, "")
+        else:
+            frames = _frames(workshop, "postits_moved", stage=stage, postits=postits)
         emit(
             workshop,
             "journeys.postits_clustered",

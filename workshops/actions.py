@@ -188,7 +188,7 @@ def set_done(participant, done, *, op_id=None):
     """A participant taps "I'm done" (or takes it back) on the current stage."""
     with transaction.atomic():
         workshop = lock_workshop(participant.workshop_id)
-        if already_applied(workshop, op_id):
+        if already_applied(workshop, op_id, participant):
             return participant
         participant = Participant.objects.get(pk=participant.pk)
         participant.done_stage = workshop.current_stage if done else None

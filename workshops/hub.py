@@ -24,6 +24,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from . import presence
 from .models import group_name
 
 logger = logging.getLogger("reciproque.hub")
@@ -234,6 +235,8 @@ class Hub:
         from .models import ServerProcess, Workshop
 
         ServerProcess.objects.update_or_create(name=self.name, defaults={"beat_at": timezone.now()})
+        # Sockets of processes that died without closing them are not present.
+        presence.forget_dead_processes()
         if not workshop_ids:
             return {}
         return dict(Workshop.objects.filter(pk__in=workshop_ids).values_list("pk", "seq"))

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from .models import Event, Workshop
 
@@ -39,11 +40,18 @@ def lock_workshop(workshop_id):
     return Workshop.objects.select_for_update().get(pk=workshop_id)
 
 
-def already_applied(workshop, op_id):
-    """The event a retried operation produced the first time, if any."""
+def already_applied(workshop, op_id, participant=None):
+    """The event a retried operation produced the first time, if any.
+
+    An operation id belongs to whoever used it first (`participant`, or the
+    facilitator when None): someone else's id is refused, not replayed.
+    """
     if not op_id:
         return None
-    return Event.objects.filter(workshop=workshop, op_id=op_id).first()
+    prior = Event.objects.filter(workshop=workshop, op_id=op_id).first()
+    if prior is not None and prior.participant_id != (participant.pk if participant else None):
+        raise ActionError(_("This request is malformed; reload the page."), status=409)
+    return prior
 
 
 def render_frames(workshop, template, context_for, audiences=AUDIENCES):

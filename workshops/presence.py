@@ -37,3 +37,10 @@ def projector_count(workshop):
     return Connection.objects.filter(
         workshop=workshop, role="projector", process__in=live_processes()
     ).count()
+
+
+def forget_dead_processes():
+    """Drop the socket rows and beats of processes silent for long."""
+    dead = ServerProcess.objects.filter(beat_at__lt=timezone.now() - 10 * ALIVE)
+    Connection.objects.filter(process__in=dead.values("name")).delete()
+    dead.delete()
