@@ -185,6 +185,9 @@ X_FRAME_OPTIONS = "DENY"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# `manage.py purge` deletes workshops idle for longer than this (see docs/privacy.md).
+RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", 400))
+
 # Limits on what one write may carry.
 RECIPROQUE = {
     "POSTIT_MAX_LENGTH": 500,

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
@@ -11,7 +12,11 @@ urlpatterns = [
     path("", workshop_views.home, name="home"),
     path("setup/", workshop_views.setup, name="setup"),
     path("signup/", workshop_views.signup, name="signup"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(extra_context={"allow_signup": settings.ALLOW_SIGNUP}),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("join/", workshop_views.join_code, name="join_code"),
     path("j/<str:token>/", workshop_views.join, name="join"),

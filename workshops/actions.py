@@ -93,7 +93,7 @@ def control_timer(workshop, command, *, minutes=None, op_id=None):
             return workshop
         now = timezone.now()
         if command in ("start", "add"):
-            if minutes is None or not 0 < minutes <= MAX_TIMER_MINUTES:
+            if minutes is None or not 1 <= minutes <= MAX_TIMER_MINUTES:
                 raise ActionError(
                     _("Choose a duration between 1 and %d minutes.") % MAX_TIMER_MINUTES
                 )
@@ -364,3 +364,16 @@ def _emit_controls(workshop, type, payload, op_id):
             html += render_part(workshop, "workshops/console.html#controls", audience)
         frames[audience] = html
     return emit(workshop, type, payload, frames=frames, op_id=op_id)
+
+
+# Forgetting ----------------------------------------------------------------------------
+
+
+def delete_workshop(workshop):
+    """Hard delete: participants, post-its, events, sockets and export files go too."""
+    from .exports_dir import remove_exports
+
+    workshop_pk = workshop.pk
+    with transaction.atomic():
+        Workshop.objects.filter(pk=workshop_pk).delete()
+        transaction.on_commit(lambda: remove_exports(workshop_pk))

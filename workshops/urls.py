@@ -9,6 +9,7 @@ urlpatterns = [
     path("workshops/new/", views.workshop_new, name="new"),
     path("workshops/<int:pk>/", views.console, name="console"),
     path("workshops/<int:pk>/edit/", views.workshop_edit, name="edit"),
+    path("workshops/<int:pk>/delete/", views.workshop_delete, name="delete"),
     path("workshops/<int:pk>/projector/", views.projector, name="projector"),
     path("workshops/<int:pk>/presence/", views.presence_panel, name="presence"),
     path("workshops/<int:pk>/qr.svg", views.qr_svg, name="qr"),

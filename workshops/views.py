@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from . import actions, methods, presence
 from .access import (
@@ -131,6 +132,19 @@ def workshop_edit(request, workshop):
     return render(request, "workshops/workshop_form.html", {"form": form, "workshop": workshop})
 
 
+@require_POST
+@facilitator_required
+def workshop_delete(request, workshop):
+    title = workshop.title
+    actions.delete_workshop(workshop)
+    messages.success(
+        request, _("Workshop “%(title)s” deleted, with everything in it.") % {"title": title}
+    )
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("workshops:dashboard"))
+    return redirect("workshops:dashboard")
+
+
 @facilitator_required
 @never_cache
 def console(request, workshop):
@@ -214,6 +228,8 @@ def projector(request, workshop):
             seq=workshop.seq,
             ws_url=_ws_url(workshop) + "?role=projector",
             join_url=_join_url(request, workshop),
+            # Where to type the code: short, and still right after the link is renewed.
+            join_code_url=public_base_url(request) + reverse("join_code"),
         )
         return render(request, "workshops/projector.html", context)
 

@@ -26,6 +26,21 @@
     toast.timer = setTimeout(function () { el.className = 'toast-msg'; }, 5000);
   }
 
+  function newOpId() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  }
+
+  // A form that arrived in a push is the same HTML on every page, op id
+  // included: each submit gets its own id (the server's is for no-JS use).
+  document.addEventListener('htmx:configRequest', function (event) {
+    var params = event.detail.parameters;
+    if (params && typeof params.get === 'function' ? params.has('op_id') : params && 'op_id' in params) {
+      if (typeof params.set === 'function') params.set('op_id', newOpId()); else params.op_id = newOpId();
+    }
+  });
+
   // Errors from ordinary htmx requests (facilitator controls, edits).
   document.addEventListener('htmx:sendError', function () {
     toast(text('Offline', 'Offline'), 'error');
@@ -153,7 +168,9 @@
   function alive() { clearTimeout(deadTimer); }
 
   window.addEventListener('online', function () {
-    if (!socket) { retries = 0; connect(); }
+    retries = 0;
+    // A socket that outlived the drop may be dead, and was left saying "offline": start afresh.
+    if (socket) reconnectNow(); else connect();
     flushQueue();
   });
   window.addEventListener('offline', function () { setConnection('offline'); });
@@ -243,6 +260,13 @@
     });
   });
 
+  document.addEventListener('htmx:afterRequest', function (event) {
+    var xhr = event.detail.xhr;
+    var header = xhr && xhr.getResponseHeader && xhr.getResponseHeader('X-Own');
+    if (header) header.split(',').forEach(function (id) { own.add(parseInt(id, 10)); });
+  });
+  document.addEventListener('htmx:afterSettle', function () { afterChange(); });
+
   function afterChange() {
     document.querySelectorAll('[data-pid]').forEach(function (el) {
       el.classList.toggle('is-own', own.has(parseInt(el.dataset.pid, 10)));
@@ -275,12 +299,6 @@
     try { localStorage.setItem(queueKey, JSON.stringify(queue)); } catch (e) { /* private mode */ }
     var status = document.getElementById('queue-status');
     if (status) status.textContent = queue.length ? queue.length + ' ' + text('Queued', 'waiting') : '';
-  }
-
-  function newOpId() {
-    var bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
   }
 
   function csrfToken() {
@@ -336,6 +354,41 @@
     saveQueue(loadQueue());
   }
 
+  function showRefused(entry, reason) {
+    var box = document.getElementById('refused');
+    if (!box) {
+      box = document.createElement('section');
+      box.id = 'refused';
+      box.className = 'refused';
+      box.setAttribute('role', 'alert');
+      (document.querySelector('.live-main') || document.body).prepend(box);
+    }
+    var card = document.createElement('article');
+    card.className = 'postit is-refused';
+    var p = document.createElement('p');
+    p.className = 'postit-text';
+    p.textContent = entry.fields.text;
+    var why = document.createElement('p');
+    why.className = 'refused-reason';
+    why.textContent = reason;
+    var back = document.createElement('button');
+    back.type = 'button';
+    back.className = 'btn btn-sm btn-outline-primary';
+    back.textContent = text('PutBack', 'Put back in the box');
+    back.addEventListener('click', function () {
+      var area = document.querySelector('form[data-queue] textarea');
+      if (area) { area.value = (area.value ? area.value + '\n' : '') + entry.fields.text; saveDraft(area); area.focus(); }
+      card.remove();
+    });
+    var dismiss = document.createElement('button');
+    dismiss.type = 'button';
+    dismiss.className = 'btn btn-sm btn-link';
+    dismiss.textContent = text('Dismiss', 'Dismiss');
+    dismiss.addEventListener('click', function () { card.remove(); });
+    card.append(p, why, back, dismiss);
+    box.append(card);
+  }
+
   function removePending(op) {
     var el = document.getElementById('pending-' + op);
     if (el) el.remove();
@@ -368,12 +421,17 @@
   function postEntry(entry) {
     var form = new URLSearchParams();
     Object.keys(entry.fields).forEach(function (k) { form.append(k, entry.fields[k]); });
+    // Dead Wi-Fi can hang a request for minutes: give up and retry instead.
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, 15000);
     return fetch(entry.url, {
       method: 'POST',
       body: form,
       credentials: 'same-origin',
+      signal: controller.signal,
       headers: { 'X-CSRFToken': csrfToken(), 'HX-Request': 'true' }
     }).then(function (response) {
+      clearTimeout(timer);
       if (response.status === 429 || response.status >= 500) return 'retry';
       return response.text().then(function (html) {
         if (response.ok) {
@@ -383,16 +441,15 @@
           removePending(entry.op);
           return 'ok';
         }
-        // Refused (locked, stage closed, too long…): say why, give the text back.
+        // Refused (locked, stage closed, too long…): say why, and keep the
+        // text on screen until its author puts it back or dismisses it.
         removePending(entry.op);
         if (html) apply(html);
-        var shown = document.querySelector('.compose-error');
-        if (!shown || !shown.textContent.trim()) toast(text('Error', 'Error'), 'error');
-        var area = document.querySelector('form[data-queue] textarea');
-        if (area && !area.value) { area.value = entry.fields.text; saveDraft(area); }
+        var reason = document.querySelector('.compose-error');
+        showRefused(entry, reason && reason.textContent.trim() ? reason.textContent.trim() : text('Error', 'Error'));
         return 'rejected';
       });
-    }, function () { return 'retry'; });
+    }, function () { clearTimeout(timer); return 'retry'; });
   }
 
   // Drafts survive a redraw of the board and a reload ------------------------------
