@@ -237,7 +237,7 @@
     var count = catchUp.count;
     catchUp = null;
     if (snapshot || count > 0) {
-      toast(text('CaughtUp', '%(count)s').replace('%(count)s', snapshot ? '✓' : count), 'info');
+      toast(snapshot ? text('Refreshed', 'Back online') : text('CaughtUp', '%(count)s').replace('%(count)s', count), 'info');
     }
   }
 
