@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import translation
 
+from . import ratelimit
 from .models import Participant, Stage, Workshop
 
 SESSION_KEY = "reciproque_participants"
@@ -67,9 +68,20 @@ def participant_required(view):
         if participant is None:
             raise PermissionDenied
         with translation.override(workshop.language):
+            if throttled := _participant_throttled(request, participant):
+                return throttled
             return view(request, workshop, participant, *args, **kwargs)
 
     return wrapper
+
+
+def _participant_throttled(request, participant):
+    """A 429 when this participant's writes are over the limit (see ratelimit.py)."""
+    if not (participant is not None and ratelimit.is_write(request)):
+        return None
+    if retry_after := ratelimit.participant_over_limit(participant):
+        return ratelimit.too_many(request, retry_after)
+    return None
 
 
 def member_required(view):
@@ -85,6 +97,8 @@ def member_required(view):
         if participant is None:
             raise PermissionDenied
         with translation.override(workshop.language):
+            if throttled := _participant_throttled(request, participant):
+                return throttled
             return view(request, workshop, participant, *args, **kwargs)
 
     return wrapper

@@ -1,6 +1,7 @@
 """The live page's websocket: it joins, replays and relays. No business logic."""
 
 import asyncio
+import functools
 import json
 import logging
 from collections import deque
@@ -12,7 +13,7 @@ from django.conf import settings
 
 from . import presence
 from .access import participant_id_in_session
-from .hub import Encoded, hub, now_ms
+from .hub import Encoded, hub, now_ms, wire_frame
 from .models import Event, Participant, Workshop
 from .rendering import render_snapshot
 
@@ -22,6 +23,96 @@ MAX_FRAME = 4096  # a page only ever sends small control messages
 CLOSE_FORBIDDEN = 4403
 CLOSE_REMOVED = 4001
 RESYNC = json.dumps({"type": "resync"})
+RESYNC_WIRE = wire_frame(RESYNC)
+
+try:
+    from daphne.ws_protocol import WebSocketProtocol as DaphneProtocol
+except ImportError:  # another ASGI server: every frame goes through ASGI send
+    DaphneProtocol = None
+
+
+class DaphneWire:
+    """The Daphne connection beneath a socket's ASGI `send`, for finished frames.
+
+    Sending one event to hundreds of sockets through ASGI `send` costs, per
+    socket, a chain of coroutines, a message dict, a UTF-8 encoding and
+    autobahn's framing, the same work redone for identical bytes. The hub
+    builds each audience's websocket frame once (`Encoded.wire_for`); this
+    writes it to the connection's transport, in order with everything sent
+    through ASGI, which on Daphne also ends in a synchronous transport write.
+    Accepting, catching up and closing still go through ASGI.
+
+    On a plain TCP connection with nothing already waiting in Twisted's
+    buffer, the frame goes straight to the socket, as an asyncio transport
+    would do it: handing it to Twisted instead costs two epoll updates per
+    socket per event (register for writing, then unregister), which was most
+    of what a delivery cost. Whatever the kernel does not take at once, and
+    everything on TLS connections, goes through `transport.write`.
+    """
+
+    __slots__ = ("protocol", "socket")
+
+    def __init__(self, protocol):
+        self.protocol = protocol
+        transport = protocol.transport
+        plain = getattr(transport, "TLS", True) is False and all(
+            hasattr(transport, name) for name in ("socket", "dataBuffer", "offset", "_tempDataLen")
+        )
+        self.socket = transport.socket if plain else None
+
+    @classmethod
+    def under(cls, send):
+        """The wire beneath an ASGI send callable, or None if it is not Daphne's."""
+        if DaphneProtocol is None:
+            return None
+        for _ in range(8):  # Daphne's partial, wrapped by Channels' session middleware
+            if isinstance(send, functools.partial):
+                for arg in send.args:
+                    if isinstance(arg, DaphneProtocol):
+                        return cls(arg)
+                send = send.func
+            else:
+                send = getattr(getattr(send, "__self__", None), "real_send", None)
+            if send is None:
+                return None
+        return None
+
+    def usable(self):
+        protocol = self.protocol
+        # autobahn's own send queue is only used for chopped or synchronous
+        # writes, which Daphne never asks for; if it ever holds anything,
+        # go through ASGI so as not to overtake it.
+        return not protocol.send_queue
+
+    def write(self, frame):
+        protocol = self.protocol
+        if protocol.state != protocol.STATE_OPEN:
+            return  # closing: the page catches up when it reconnects
+        transport = protocol.transport
+        sock = self.socket
+        if (
+            sock is not None
+            and transport.connected
+            and not transport.disconnecting
+            and not transport._tempDataLen
+            and len(transport.dataBuffer) == transport.offset
+        ):
+            try:
+                sent = sock.send(frame)
+            except OSError:
+                sent = 0  # full, or broken: Twisted finds out and handles it
+            if sent == len(frame):
+                return
+            frame = frame[sent:]
+        transport.write(frame)
+
+    def buffered(self):
+        """Bytes written but not yet taken by the kernel (Twisted keeps them)."""
+        transport = self.protocol.transport
+        try:
+            return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+        except AttributeError:
+            return 0
 
 
 def same_origin(scope):
@@ -68,6 +159,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.outbox = deque()
         self.draining = False
         self.connection_id = None
+        self.queue_limit = settings.RECIPROQUE["SOCKET_QUEUE_LIMIT"]
+        # A phone that stops reading must not make the server hold its frames
+        # without bound: past this much unsent data it is told to resync.
+        self.lag_bytes = self.queue_limit * 1024
+        self.lagging = False
+        self.wire = DaphneWire.under(self.base_send)
         await self.accept()
         await hub.attach(self)
         self.connection_id = await database_sync_to_async(presence.opened)(
@@ -107,15 +204,18 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # layer events (called by the hub, on the event loop) -----------------------
 
     def push(self, encoded: Encoded):
-        text = encoded.text_for(self.audience, self.participant_id)
         if self.catching_up:
-            self.waiting.append((encoded.seq, text))
-            if len(self.waiting) > settings.RECIPROQUE["SOCKET_QUEUE_LIMIT"]:
+            self.waiting.append((encoded.seq, encoded.text_for(self.audience, self.participant_id)))
+            if len(self.waiting) > self.queue_limit:
                 # Too far behind: drop what waits, the page gets a snapshot.
                 self.waiting.clear()
                 self.waiting.append((None, None))
             return
-        self._send_soon(text)
+        wire = self.wire
+        if wire is not None and not self.outbox and wire.usable():
+            self._write(wire, encoded.wire_for(self.audience, self.participant_id))
+        else:
+            self._send_soon(encoded.text_for(self.audience, self.participant_id))
 
     def notice(self, message):
         if message.get("notice") == "removed" and message.get("participant") == self.participant_id:
@@ -125,13 +225,38 @@ class LiveConsumer(AsyncWebsocketConsumer):
     def ask_resync(self):
         self._send_soon(RESYNC)
 
+    def resync_if_caught_up(self):
+        """A socket that was lagging and has drained is told to catch up (watchdog)."""
+        if self.lagging and self.wire is not None and not self.catching_up:
+            self._write(self.wire, None)
+
     # helpers -----------------------------------------------------------------
+
+    def _write(self, wire, frame):
+        """Write a finished frame, unless the phone has stopped reading."""
+        backlog = wire.buffered()
+        if self.lagging:
+            if backlog > self.lag_bytes // 4:
+                return  # still behind; what it misses now it catches up on
+            self.lagging = False
+            wire.write(RESYNC_WIRE)
+        elif backlog > self.lag_bytes:
+            # Shed load by telling the page to resync once it has drained,
+            # never by losing frames silently.
+            self.lagging = True
+            return
+        if frame is not None:
+            wire.write(frame)
 
     def _send_soon(self, item):
         """Queue a frame (or a close code) for this socket, in order."""
         outbox = self.outbox
+        wire = self.wire
+        if wire is not None and not outbox and isinstance(item, str) and wire.usable():
+            self._write(wire, wire_frame(item))
+            return
         outbox.append(item)
-        if len(outbox) > settings.RECIPROQUE["SOCKET_QUEUE_LIMIT"]:
+        if len(outbox) > self.queue_limit:
             # The socket is not keeping up: rather than grow without bound,
             # drop what waits and have the page catch up from the log.
             outbox.clear()

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -82,8 +83,10 @@ class StageForm(forms.ModelForm):
                 f"{c.get('label', c['key'])} | {c.get('colour', 'yellow')}"
                 for c in self.instance.config.get("columns", [])
             )
-        self.fields["duration_minutes"].min_value = 1
-        self.fields["duration_minutes"].max_value = 600
+        # Setting min_value/max_value after the field is built adds no validator.
+        duration = self.fields["duration_minutes"]
+        duration.validators += [MinValueValidator(1), MaxValueValidator(600)]
+        duration.widget.attrs.update(min=1, max=600)
 
     def clean_columns_text(self):
         columns, keys = [], set()

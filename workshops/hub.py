@@ -15,6 +15,8 @@ import json
 import logging
 import os
 import socket
+import struct
+import sys
 import time
 import uuid
 from collections import defaultdict
@@ -31,16 +33,38 @@ logger = logging.getLogger("reciproque.hub")
 
 AUDIENCES = ("facilitator", "projector", "participant")
 WATCHDOG_SECONDS = 5
+# A fan-out makes one send() per socket, and each lets go of the GIL. While a
+# view renders in its thread, CPython's default 5 ms switch interval makes the
+# event loop wait up to that long to get the GIL back after each send: 200
+# sockets, up to a second per event (measured: docs/performance.md). At 1 ms
+# the loop gets back quickly; the views hardly notice.
+SWITCH_INTERVAL = 0.001
 
 
 def now_ms():
     return int(time.time() * 1000)
 
 
-class Encoded:
-    """An event's frames, serialised once per audience."""
+def wire_frame(text):
+    """A complete server-to-client websocket text frame (servers never mask)."""
+    data = text.encode()
+    length = len(data)
+    if length < 126:
+        return bytes((0x81, length)) + data
+    if length < 65536:
+        return struct.pack("!BBH", 0x81, 126, length) + data
+    return struct.pack("!BBQ", 0x81, 127, length) + data
 
-    __slots__ = ("seq", "texts", "author", "author_text", "owners")
+
+class Encoded:
+    """An event's frames, serialised once per audience.
+
+    `text_for()` gives the JSON text for the ASGI path; `wire_for()` the same
+    as a finished websocket frame, built once per audience and shared by every
+    socket of that audience (only a post-it's author gets a frame of its own).
+    """
+
+    __slots__ = ("seq", "texts", "author", "author_text", "owners", "wires")
 
     def __init__(self, message):
         self.seq = message["seq"]
@@ -55,6 +79,7 @@ class Encoded:
         author_html = frames.get("author")
         self.author_text = dump(author_html) if author_html is not None else None
         self.owners = message.get("owners") or {}
+        self.wires = {}
 
     def text_for(self, audience, participant_id=None):
         if participant_id is None:
@@ -68,6 +93,16 @@ class Encoded:
             # Splice rather than re-serialise the whole frame per socket.
             text = text[:-1] + ',"own":' + json.dumps(own) + "}"
         return text
+
+    def wire_for(self, audience, participant_id=None):
+        if participant_id is not None and (
+            participant_id == self.author or str(participant_id) in self.owners
+        ):
+            return wire_frame(self.text_for(audience, participant_id))
+        wire = self.wires.get(audience)
+        if wire is None:
+            wire = self.wires[audience] = wire_frame(self.texts[audience])
+        return wire
 
 
 class Hub:
@@ -110,6 +145,8 @@ class Hub:
 
     def _bind_loop(self):
         loop = asyncio.get_running_loop()
+        if sys.getswitchinterval() == 0.005:  # CPython's default, not an operator's choice
+            sys.setswitchinterval(SWITCH_INTERVAL)
         if self.loop is not loop:
             self.loop = loop
             self.channel = None
@@ -121,7 +158,10 @@ class Hub:
         """Deliver a committed event; callable from any thread."""
         loop = self.loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._deliver, workshop_id, message)
+            # Serialise here, in the writer's thread, rather than on the loop
+            # that serves every socket.
+            encoded = None if "notice" in message else Encoded(message)
+            loop.call_soon_threadsafe(self._deliver, workshop_id, message, encoded)
             if self.relay:
                 asyncio.run_coroutine_threadsafe(self._send_relay(workshop_id, message), loop)
         elif self.relay:
@@ -130,7 +170,13 @@ class Hub:
 
             async_to_sync(self._send_relay)(workshop_id, message)
 
-    def _deliver(self, workshop_id, message):
+    def _deliver(self, workshop_id, message, encoded=None):
+        """Hand one event to every socket of its workshop in this process.
+
+        One pass, on the event loop, with no task, thread hop or database
+        work per socket: each consumer writes the frame shared by its
+        audience (see LiveConsumer.push).
+        """
         room = self.rooms.get(workshop_id)
         if not room:
             return
@@ -141,7 +187,8 @@ class Hub:
         seq = message["seq"]
         if seq > self.delivered.get(workshop_id, 0):
             self.delivered[workshop_id] = seq
-        encoded = Encoded(message)
+        if encoded is None:
+            encoded = Encoded(message)
         for consumer in list(room):
             consumer.push(encoded)
 
@@ -205,6 +252,10 @@ class Hub:
         behind_since = {}
         while True:
             await asyncio.sleep(WATCHDOG_SECONDS)
+            # Sockets that fell behind and were cut off: resync those that drained.
+            for room in list(self.rooms.values()):
+                for consumer in list(room):
+                    consumer.resync_if_caught_up()
             try:
                 seqs = await database_sync_to_async(self._beat_and_read)(list(self.rooms))
             except asyncio.CancelledError:

@@ -26,8 +26,13 @@ class StageKind:
     default_config: Callable = field(default=dict)
     # Whether participants write on this stage (drives "I'm done" and locks).
     writable: bool = True
-    # Objects of this kind to export: stage -> list of dicts.
-    export: Callable = field(default=lambda stage: [])
+    # The stage's objects for the JSON export: (stage, people) -> JSON-able data,
+    # where `people` maps a participant's pk to their ref in the document.
+    export: Callable = field(default=lambda stage, people: [])
+    # The inverse, into a new stage: (stage, data, people) with `people` ref -> Participant.
+    import_: Callable = field(default=lambda stage, data, people: None)
+    # The stage's rows for the CSV export: stage -> list of dicts (see workshops/transfer.py).
+    rows: Callable = field(default=lambda stage: [])
     # Which participant owns which of the stage's objects: stage -> {pid: [ids]}.
     owners: Callable = field(default=lambda stage: {})
 

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from . import actions, methods, presence
+from . import actions, methods, presence, ratelimit
 from .access import (
     current_participant,
     facilitator_required,
@@ -398,10 +397,6 @@ def stage_move(request, workshop, stage_pk):
 # Participants: joining ------------------------------------------------------------------
 
 
-def _client_address(request):
-    return request.META.get("REMOTE_ADDR", "unknown")
-
-
 @require_http_methods(["GET", "POST"])
 def join_code(request):
     """Type the short code; guessing is throttled per address."""
@@ -409,18 +404,22 @@ def join_code(request):
     status = 200
     if request.method == "POST":
         limits = settings.RECIPROQUE
-        key = f"join-code-fails:{_client_address(request)}"
-        failures = cache.get(key, 0)
-        if failures >= limits["JOIN_CODE_ATTEMPTS"]:
+        window = limits["JOIN_CODE_WINDOW_SECONDS"]
+        address = ratelimit.client_address(request)
+        # Even the right code is refused from an address that guessed too much,
+        # until its window ends: otherwise the limit would only slow guessing down.
+        if ratelimit.count("join-code", address, window) >= limits["JOIN_CODE_ATTEMPTS"]:
             form.add_error(
                 None, _("Too many wrong codes. Wait a few minutes, or scan the QR code.")
             )
-            status = 429
-        elif form.is_valid():
+            response = render(request, "workshops/join_code.html", {"form": form}, status=429)
+            response["Retry-After"] = str(ratelimit.wait_left(window))
+            return response
+        if form.is_valid():
             workshop = Workshop.objects.filter(short_code=form.cleaned_data["code"]).first()
             if workshop is not None:
                 return redirect("join", workshop.join_token)
-            cache.set(key, failures + 1, limits["JOIN_CODE_WINDOW_SECONDS"])
+            ratelimit.add("join-code", address, window)
             form.add_error("code", _("No workshop has this code. Check it with the facilitator."))
             status = 404
         else:

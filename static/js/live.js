@@ -91,6 +91,7 @@
     };
     if (label) label.textContent = words[state] || state;
     body.dataset.connection = state;
+    saveQueue(loadQueue());
   }
 
   function socketUrl() {
@@ -298,7 +299,11 @@
   function saveQueue(queue) {
     try { localStorage.setItem(queueKey, JSON.stringify(queue)); } catch (e) { /* private mode */ }
     var status = document.getElementById('queue-status');
-    if (status) status.textContent = queue.length ? queue.length + ' ' + text('Queued', 'waiting') : '';
+    if (status) {
+      var line = queue.length ? queue.length + ' ' + text('Queued', 'waiting') : '';
+      if (line && body.dataset.connection === 'offline') line = text('Kept', '') + ' · ' + line;
+      status.textContent = line;
+    }
   }
 
   function csrfToken() {

@@ -38,6 +38,17 @@ def localise(value, language):
     return value
 
 
+def localise_config(value, language):
+    """Any {"fr": ..., "en": ...} inside a stage's config (a map's labels) in `language`."""
+    if isinstance(value, dict):
+        if value and set(value) <= {"fr", "en"}:
+            return localise(value, language)
+        return {key: localise_config(item, language) for key, item in value.items()}
+    if isinstance(value, list):
+        return [localise_config(item, language) for item in value]
+    return value
+
+
 def stages_for(key, language):
     """The method's stages as Stage fields, in `language`."""
     method = get_method(key)
@@ -45,7 +56,7 @@ def stages_for(key, language):
         raise KeyError(key)
     stages = []
     for data in method["stages"]:
-        config = dict(data.get("config") or {})
+        config = localise_config(dict(data.get("config") or {}), language)
         config["columns"] = [
             {**column, "label": localise(column["label"], language)}
             for column in config.get("columns", [])

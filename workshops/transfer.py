@@ -1,0 +1,184 @@
+"""A whole workshop as a JSON document and back, and its post-its and flows as one CSV.
+
+The document names things by refs local to it (participant 1, 2…), never by
+database ids. So export → import into an empty database → export gives the
+same document, timestamps aside. Each stage kind exports and imports its own
+objects (`StageKind.export` / `StageKind.import_`); this module knows no
+stage app.
+
+The JSON export is the complete backup: it includes what was written
+privately and not yet revealed. Authorship on anonymous stages is left out,
+as it is everywhere else. The CSV, which circulates like the report, prints
+no private text either.
+"""
+
+import csv
+import io
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from .models import Language, Participant, Profile, Stage, Workshop
+from .registry import get_kind
+
+FORMAT = "reciproque.workshop"
+VERSION = 1
+WORKSHOP_FIELDS = ("title", "observed_service", "perimeter", "intention", "language", "method")
+STAGE_FIELDS = (
+    "kind",
+    "title",
+    "instructions",
+    "duration_minutes",
+    "config",
+    "private_writing",
+    "revealed",
+    "anonymous",
+)
+
+
+class ImportRefused(ValueError):
+    """The file is not a workshop this version can read; nothing was created."""
+
+
+def export_workshop(workshop):
+    participants = list(workshop.participants.order_by("joined_at", "pk"))
+    people = {p.pk: ref for ref, p in enumerate(participants, 1)}
+    stages = list(workshop.stages.all())
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": timezone.now().isoformat(),
+        "workshop": {
+            **{name: getattr(workshop, name) for name in WORKSHOP_FIELDS},
+            "date": workshop.date.isoformat() if workshop.date else None,
+            "created_at": workshop.created_at.isoformat(),
+        },
+        "participants": [
+            {
+                "ref": people[p.pk],
+                "display_name": p.display_name,
+                "profile": p.profile,
+                "organisation": p.organisation,
+                "removed": p.removed_at is not None,
+                "joined_at": p.joined_at.isoformat(),
+            }
+            for p in participants
+        ],
+        "stages": [
+            {
+                **{name: getattr(stage, name) for name in STAGE_FIELDS},
+                "current": stage.pk == workshop.current_stage_id,
+                "data": get_kind(stage.kind).export(stage, people),
+            }
+            for stage in stages
+        ],
+    }
+
+
+def import_workshop(document, facilitator):
+    """A new workshop from an exported document, with a new join link and code."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ImportRefused(_("This file is not a Réciproque workshop export."))
+    if document.get("version") != VERSION:
+        raise ImportRefused(_("This export comes from another version of Réciproque."))
+    try:
+        with transaction.atomic():
+            return _create(document, facilitator)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        if isinstance(error, ImportRefused):
+            raise
+        raise ImportRefused(_("This export is damaged: %(error)s") % {"error": error}) from None
+
+
+def _create(document, facilitator):
+    data = document["workshop"]
+    language = data.get("language") if data.get("language") in Language.values else "fr"
+    workshop = Workshop.objects.create(
+        facilitator=facilitator,
+        title=str(data["title"])[:200],
+        observed_service=str(data.get("observed_service") or "")[:200],
+        perimeter=str(data.get("perimeter") or ""),
+        intention=str(data.get("intention") or ""),
+        language=language,
+        method=str(data.get("method") or "")[:60],
+        date=date.fromisoformat(data["date"]) if data.get("date") else None,
+    )
+    people = {}
+    for item in document.get("participants") or []:
+        profile = item.get("profile") if item.get("profile") in Profile.values else Profile.OTHER
+        people[item["ref"]] = Participant.objects.create(
+            workshop=workshop,
+            display_name=str(item["display_name"])[:60],
+            profile=profile,
+            organisation=str(item.get("organisation") or "")[:80],
+            removed_at=timezone.now() if item.get("removed") else None,
+        )
+    current = first = None
+    for position, item in enumerate(document.get("stages") or []):
+        stage = Stage.objects.create(
+            workshop=workshop,
+            position=position,
+            kind=str(item["kind"])[:40],
+            title=str(item["title"])[:200],
+            instructions=str(item.get("instructions") or ""),
+            duration_minutes=max(1, int(item.get("duration_minutes") or 15)),
+            config=item.get("config") if isinstance(item.get("config"), dict) else {},
+            private_writing=bool(item.get("private_writing")),
+            revealed=bool(item.get("revealed")),
+            anonymous=bool(item.get("anonymous")),
+        )
+        get_kind(stage.kind).import_(stage, item.get("data"), people)
+        first = first or stage
+        if item.get("current"):
+            current = stage
+    workshop.current_stage = current or first
+    workshop.save(update_fields=["current_stage"])
+    return workshop
+
+
+# CSV -------------------------------------------------------------------------------------
+
+CSV_COLUMNS = [
+    ("stage_number", gettext_noop("Stage number")),
+    ("stage", gettext_noop("Stage")),
+    ("type", gettext_noop("Type")),
+    ("category", gettext_noop("Column or kind")),
+    ("state", gettext_noop("Colour or rating")),
+    ("text", gettext_noop("Text")),
+    ("author", gettext_noop("Author")),
+    ("theme", gettext_noop("Theme")),
+    ("source", gettext_noop("From")),
+    ("target", gettext_noop("To")),
+    ("they_expect", gettext_noop("What they expect from us")),
+    ("we_expect", gettext_noop("What we expect from them")),
+    ("mismatch", gettext_noop("When it goes wrong")),
+    ("created_at", gettext_noop("Created at")),
+]
+
+
+def csv_headers():
+    return [_(label) for _key, label in CSV_COLUMNS]
+
+
+def export_csv(workshop):
+    """All post-its and flows, stage by stage, as CSV text (UTF-8 with BOM for spreadsheets)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(csv_headers())
+    for number, stage in enumerate(workshop.stages.all(), 1):
+        for row in get_kind(stage.kind).rows(stage):
+            row = {**row, "stage_number": number, "stage": stage.title}
+            writer.writerow([_cell(row.get(key, "")) for key, _label in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def _cell(value):
+    text = "" if value is None else str(value)
+    # A cell a spreadsheet would run as a formula is written as text.
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        text = "'" + text
+    return text
