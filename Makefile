@@ -8,7 +8,7 @@ export RECIPROQUE_VAR_DIR ?= $(CURDIR)/var
 PG_URL    ?= postgres://postgres@127.0.0.1:5432/reciproque
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/5
 
-.PHONY: run demo test test-unit test-scaleout test-browser e2e lint bench soak messages system-deps clean
+.PHONY: run run-cluster demo test test-unit test-scaleout test-browser e2e lint bench soak messages system-deps clean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -81,9 +81,14 @@ e2e: test-browser
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 
-## bench: the fan-out benchmark (heavy; never part of `make test`)
+## bench: the fan-out benchmark (heavy, ~12 min; never part of `make test`): docs/performance.md
 bench: $(VENV)/.installed-test
 	$(PY) bench/run.py
+
+## run-cluster: WORKERS (2) Daphne workers on PostgreSQL + Redis behind a balancer on PORT
+run-cluster: $(VENV)/.installed
+	DATABASE_URL="$${DATABASE_URL:-$(PG_URL)}" REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" \
+	  WORKERS="$${WORKERS:-2}" $(PY) bench/cluster.py --port $(PORT)
 
 ## messages: refresh the translation catalogues after changing UI strings
 messages: $(VENV)/.installed

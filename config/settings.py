@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before CSRF and the views: a flood is refused before its body is parsed.
+    "workshops.ratelimit.AddressRateLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -99,7 +101,10 @@ TEMPLATES = [
 ]
 
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    # No persistent connections: under ASGI each request runs in a thread of
+    # its own, so a kept connection is never reused, only left open until
+    # PostgreSQL refuses new clients (seen with 1,000 phones joining).
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=0)}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -198,12 +203,43 @@ RECIPROQUE = {
     "SOCKET_QUEUE_LIMIT": 1000,
     "JOIN_CODE_ATTEMPTS": 10,
     "JOIN_CODE_WINDOW_SECONDS": 600,
+    # Writes (POSTs) per window, see workshops/ratelimit.py; 0 turns a limit off.
+    # A whole room may share one address (NAT), hence the generous per-address
+    # limit; `make bench` raises both from the environment.
+    "RATE_LIMIT_WINDOW_SECONDS": 10,
+    "RATE_LIMIT_PER_PARTICIPANT": int(os.environ.get("RATE_LIMIT_PER_PARTICIPANT", 20)),
+    "RATE_LIMIT_PER_ADDRESS": int(os.environ.get("RATE_LIMIT_PER_ADDRESS", 200)),
 }
+
+# Every form here is small (a post-it is 500 characters): a body above this is
+# refused with 400 before it is parsed. Imports are files, which this does not count.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
+
+def _hide_join_tokens():
+    """A log filter: the join link's token never reaches the logs.
+
+    Django logs the path of every 4xx (a join form with an error is a 400 on
+    /j/<token>/), and whoever reads the logs must not be able to join.
+    """
+    import re
+
+    token_in_path = re.compile(r"/j/[^/\s'\"]+")
+
+    def hide(record):
+        message = record.getMessage()
+        if "/j/" in message:
+            record.msg, record.args = token_in_path.sub("/j/…", message), ()
+        return True
+
+    return hide
+
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"hide_join_tokens": {"()": _hide_join_tokens}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["hide_join_tokens"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {"reciproque": {"level": os.environ.get("LOG_LEVEL", "INFO")}},
 }

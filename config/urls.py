@@ -25,4 +25,6 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("", include("workshops.urls")),
     path("", include("journeys.urls")),
+    path("", include("mapping.urls")),
+    path("", include("workshops.export_urls")),
 ]

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from workshops.live import AUDIENCES, ActionError, already_applied, emit, lock_workshop
 from workshops.models import Stage
 from workshops.rendering import render_part
+from workshops.text import printable
 
 from .kinds import colour_choices, columns_of
 from .models import Cluster, PostIt
@@ -16,9 +17,9 @@ TEMPLATE = "journeys/wall.html"
 
 
 def clean_text(text, max_length):
-    text = (text or "").replace("\r\n", "\n").strip()
-    # Control characters other than line breaks and tabs have no place in a post-it.
-    text = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
+    # Control characters other than line breaks and tabs have no place in a post-it;
+    # dropped before stripping, so that what is left of " \x07 " is empty, not " ".
+    text = printable((text or "").replace("\r\n", "\n")).strip()
     if not text:
         raise ActionError(_("Write something first."))
     if len(text) > max_length:
@@ -89,6 +90,9 @@ def delete_postit(postit, *, participant, op_id=None):
             return
         postit = _postit(workshop, postit.pk)
         _check_author(postit, participant)
+        # Taking a post-it back is writing too: the same locks as editing it.
+        if participant is not None and (reason := workshop.writing_closed_reason(postit.stage)):
+            raise ActionError(reason, status=409)
         stage = postit.stage
         postit_pk = postit.pk
         postit.delete()

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from workshops.registry import StageKind, register
 
-from .models import COLOUR_ICONS, COLOUR_MEANINGS, Colour, PostIt
+from .models import COLOUR_ICONS, COLOUR_MEANINGS, Cluster, Colour, PostIt
 
 
 def columns_of(stage):
@@ -105,19 +105,73 @@ def wall_owners(stage):
     return dict(owners)
 
 
-def wall_export(stage):
-    return [
-        {
-            "id": p.pk,
-            "column": p.column,
-            "colour": p.colour,
-            "text": p.text,
-            "author": p.author.display_name if p.author and not stage.anonymous else None,
-            "cluster": p.cluster.name if p.cluster else None,
-            "created_at": p.created_at.isoformat(),
-        }
-        for p in PostIt.objects.filter(stage=stage).select_related("author", "cluster")
-    ]
+def wall_report_context(stage):
+    """The wall for the PDF: by column and theme; nothing private, no names if anonymous."""
+    return wall_context(stage, "report", None)
+
+
+def wall_export(stage, people):
+    """Themes and post-its; authors as the document's participant refs (none if anonymous)."""
+    clusters = list(stage.clusters.all())
+    themes = {cluster.pk: ref for ref, cluster in enumerate(clusters, 1)}
+    return {
+        "clusters": [{"ref": themes[c.pk], "name": c.name} for c in clusters],
+        "postits": [
+            {
+                "column": p.column,
+                "colour": p.colour,
+                "text": p.text,
+                "author": None if stage.anonymous else people.get(p.author_id),
+                "cluster": themes.get(p.cluster_id),
+                "created_at": p.created_at.isoformat(),
+            }
+            for p in PostIt.objects.filter(stage=stage).order_by("created_at", "pk")
+        ],
+    }
+
+
+def wall_import(stage, data, people):
+    """Recreate a wall from `wall_export` data (a new workshop, nobody in its room yet)."""
+    data = data if isinstance(data, dict) else {}
+    themes = {}
+    for position, item in enumerate(data.get("clusters") or [], 1):
+        themes[item["ref"]] = Cluster.objects.create(
+            stage=stage, name=str(item["name"])[:80], position=position
+        )
+    for item in data.get("postits") or []:
+        colour = item.get("colour") if item.get("colour") in Colour.values else Colour.YELLOW
+        PostIt.objects.create(
+            workshop=stage.workshop,
+            stage=stage,
+            column=str(item.get("column") or "")[:40],
+            colour=colour,
+            text=str(item.get("text") or ""),
+            author=people.get(item.get("author")),
+            cluster=themes.get(item.get("cluster")),
+        )
+
+
+def wall_rows(stage):
+    """One CSV row per post-it; a private, unrevealed one without its text."""
+    labels = {c["key"]: c["label"] for c in columns_of(stage)}
+    rows = []
+    postits = PostIt.objects.filter(stage=stage).select_related("author", "cluster")
+    for postit in postits.order_by("created_at", "pk"):
+        author = ""
+        if not stage.anonymous:
+            author = postit.author.display_name if postit.author else _("Facilitator")
+        rows.append(
+            {
+                "type": _("post-it"),
+                "category": labels.get(postit.column, postit.column),
+                "state": postit.get_colour_meaning(),
+                "text": _("(private, not revealed)") if stage.is_hidden else postit.text,
+                "author": author,
+                "theme": postit.cluster.name if postit.cluster else "",
+                "created_at": postit.created_at.isoformat(),
+            }
+        )
+    return rows
 
 
 def framing_config():
@@ -145,7 +199,11 @@ def register_all():
             context=wall_context,
             default_config=framing_config,
             owners=wall_owners,
+            report_template="journeys/wall.html",
+            report_context=wall_report_context,
             export=wall_export,
+            import_=wall_import,
+            rows=wall_rows,
         )
     )
     register(
@@ -156,6 +214,10 @@ def register_all():
             context=wall_context,
             default_config=wall_config,
             owners=wall_owners,
+            report_template="journeys/wall.html",
+            report_context=wall_report_context,
             export=wall_export,
+            import_=wall_import,
+            rows=wall_rows,
         )
     )

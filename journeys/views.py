@@ -197,19 +197,24 @@ def cluster_assign(request, workshop, stage_pk):
     stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
     cluster = None
     if request.POST.get("cluster"):
-        try:
-            cluster_pk = int(request.POST["cluster"])
-        except ValueError:
-            raise ActionError(_bad_request()) from None
-        cluster = get_object_or_404(Cluster, pk=cluster_pk, stage=stage)
-    try:
-        postit_ids = [int(v) for v in request.POST.getlist("postits")][
-            : settings.RECIPROQUE.get("MAX_BATCH", 500)
-        ]
-    except ValueError:
-        raise ActionError(_bad_request()) from None
+        cluster = get_object_or_404(Cluster, pk=_id(request.POST["cluster"]), stage=stage)
+    postit_ids = [_id(v) for v in request.POST.getlist("postits")][
+        : settings.RECIPROQUE.get("MAX_BATCH", 500)
+    ]
     actions.assign_cluster(stage, postit_ids, cluster, op_id=op_id_from(request))
     return done(request)
+
+
+def _id(value):
+    """A database id from a form field; anything else is a malformed request."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise ActionError(_bad_request()) from None
+    # Beyond a 64-bit integer the database itself would fail (a 500), not just find nothing.
+    if not 0 < number < 2**63:
+        raise ActionError(_bad_request())
+    return number
 
 
 def _bad_request():

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class MappingConfig(AppConfig):
     name = "mapping"
     verbose_name = _("Three-circle map")
+
+    def ready(self):
+        from . import kinds
+
+        kinds.register_all()

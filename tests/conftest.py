@@ -14,6 +14,11 @@ def room(db):
 def _settings_for_tests(settings):
     settings.RECIPROQUE = {**settings.RECIPROQUE}
     settings.DEBUG = False
+    # The cache outlives a test: rate-limit counters (workshops/ratelimit.py)
+    # from earlier tests, all from 127.0.0.1, must not throttle this one.
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 def pytest_collection_modifyitems(config, items):

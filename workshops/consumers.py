@@ -150,6 +150,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         requested = (query.get("role") or ["participant"])[0]
         resolved = await database_sync_to_async(self._resolve_role)(requested)
         if resolved is None:
+            # Accept, then close: a refused handshake reaches the page as a
+            # bare 1006, while 4403 tells it to stop and say why.
+            await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.audience, self.participant_id, self.language = resolved

@@ -6,11 +6,29 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import SHORT_CODE_LENGTH, Participant, Profile, Stage, Workshop
 from .registry import kind_choices
+from .text import printable
 
 COLOURS = ("yellow", "green", "orange", "red", "blue", "pink", "purple", "grey")
 
 
-class WorkshopForm(forms.ModelForm):
+class PrintableTextMixin:
+    """Typed text loses its control and bidi-override characters (see workshops/text.py)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            if not isinstance(value, str):
+                continue
+            multiline = isinstance(self.fields[name].widget, forms.Textarea)
+            value = printable(value, "\r\n\t" if multiline else "").strip()
+            if not value and self.fields[name].required:
+                self.add_error(name, self.fields[name].error_messages["required"])
+            else:
+                cleaned[name] = value
+        return cleaned
+
+
+class WorkshopForm(PrintableTextMixin, forms.ModelForm):
     class Meta:
         model = Workshop
         fields = ["title", "observed_service", "perimeter", "intention", "language", "date"]
@@ -21,7 +39,7 @@ class WorkshopForm(forms.ModelForm):
         }
 
 
-class JoinForm(forms.ModelForm):
+class JoinForm(PrintableTextMixin, forms.ModelForm):
     class Meta:
         model = Participant
         fields = ["display_name", "profile", "organisation"]
@@ -34,8 +52,7 @@ class JoinForm(forms.ModelForm):
         self.fields["organisation"].label = _("Organisation (optional)")
 
     def clean_display_name(self):
-        name = " ".join(self.cleaned_data["display_name"].split())
-        name = "".join(ch for ch in name if ch.isprintable())
+        name = " ".join(printable(self.cleaned_data["display_name"], keep="").split())
         if not name:
             raise forms.ValidationError(_("Enter a name."))
         return name
@@ -54,7 +71,7 @@ class JoinCodeForm(forms.Form):
         return "".join(self.cleaned_data["code"].split()).upper()
 
 
-class StageForm(forms.ModelForm):
+class StageForm(PrintableTextMixin, forms.ModelForm):
     columns_text = forms.CharField(
         label=_("Columns"),
         required=False,
@@ -94,7 +111,8 @@ class StageForm(forms.ModelForm):
             if not line.strip():
                 continue
             label, _sep, colour = line.partition("|")
-            label, colour = label.strip()[:60], colour.strip().lower() or "yellow"
+            label = printable(label, keep="").strip()[:60]
+            colour = colour.strip().lower() or "yellow"
             if colour not in COLOURS:
                 raise forms.ValidationError(_("Unknown colour: %(colour)s.") % {"colour": colour})
             key = slugify(label)[:30] or f"col{len(columns) + 1}"

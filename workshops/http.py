@@ -12,9 +12,25 @@ from .live import ActionError, valid_op_id
 def op_id_from(request):
     """The client's operation id (a retried write carries the same one)."""
     op_id = request.POST.get("op_id") or request.headers.get("X-Op-Id") or None
-    if not valid_op_id(op_id):
+    # Two ids in one request: which one a retry would carry is anyone's guess.
+    if not valid_op_id(op_id) or len(request.POST.getlist("op_id")) > 1:
+        raise ActionError(_("This request is malformed; reload the page."))
+    if not _readable(request):
         raise ActionError(_("This request is malformed; reload the page."))
     return op_id
+
+
+def _readable(request):
+    """False for a form body that is not UTF-8 (Django would save "\ufffd" in its place)."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        return True  # multipart fields are decoded one by one; nothing more to check here
+    from urllib.parse import parse_qsl
+
+    try:  # raw bytes, and percent-escaped ones ("%FF")
+        parse_qsl(request.body.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def error_response(request, message, status=400):

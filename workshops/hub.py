@@ -221,7 +221,13 @@ class Hub:
                 msg = await layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
+                if isinstance(error, TimeoutError) or type(error).__name__ == "TimeoutError":
+                    # (redis-py's own TimeoutError too.) A busy event loop read
+                    # the blocking pop's answer late: not an outage. Resyncing
+                    # every page here turned a slow moment into a storm of
+                    # snapshots; an event lost that way is the watchdog's.
+                    continue
                 if not failed:
                     logger.warning("relay receive failed; retrying", exc_info=True)
                 failed = True

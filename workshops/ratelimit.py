@@ -40,13 +40,18 @@ def hit(scope, ident, limit, window):
     if not limit:
         return 0  # 0 (or None) turns the limit off
     if add(scope, ident, window) > limit:
-        return wait_left(window)
+        return wait_left(scope, ident, window)
     return 0
 
 
-def add(scope, ident, window):
-    """Count one request for (scope, ident) in the current window; return the count."""
-    key = _key(scope, ident, window)
+def add(scope, ident, window, anchored=False):
+    """Count one request for (scope, ident) in its current window; return the count.
+
+    Windows start on a multiple of their length, or, `anchored`, at the first
+    request counted: then "until the window passes" means `window` seconds
+    after that first request, whatever the clock says.
+    """
+    key = _key(scope, ident, _start(scope, ident, window, anchored, create=True))
     # add() then incr() is atomic on Redis and on the local-memory cache.
     if cache.add(key, 1, timeout=window + 1):
         return 1
@@ -57,20 +62,38 @@ def add(scope, ident, window):
         return 1
 
 
-def count(scope, ident, window):
-    """How many requests (scope, ident) made in the current window, without adding one."""
-    return cache.get(_key(scope, ident, window), 0)
+def count(scope, ident, window, anchored=False):
+    """How many requests (scope, ident) made in its current window, without adding one."""
+    start = _start(scope, ident, window, anchored, create=False)
+    return 0 if start is None else cache.get(_key(scope, ident, start), 0)
 
 
-def _key(scope, ident, window):
-    start = int(clock() // window) * window
-    return f"rl:{scope}:{ident}:{start}"
+def wait_left(scope, ident, window, anchored=False):
+    """Seconds until the current window of (scope, ident) ends."""
+    start = _start(scope, ident, window, anchored, create=False)
+    if start is None:
+        return 0
+    return max(1, math.ceil(start + window - clock()))
 
 
-def wait_left(window):
-    """Seconds until the current window ends."""
+def _start(scope, ident, window, anchored, create):
     now = clock()
-    return max(1, math.ceil((int(now // window) + 1) * window - now))
+    if not anchored:
+        return int(now // window) * window
+    start_key = f"rl:{scope}:{ident}:start"
+    start = cache.get(start_key)
+    if start is not None and now >= start + window:
+        cache.delete(start_key)  # the cache keeps it a second longer than the window
+        start = None
+    if start is None and create:
+        # add(): of two first requests at once, one sets the start and both use it.
+        cache.add(start_key, now, timeout=window + 1)
+        start = cache.get(start_key, now)
+    return start
+
+
+def _key(scope, ident, start):
+    return f"rl:{scope}:{ident}:{start}"
 
 
 def client_address(request):

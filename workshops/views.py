@@ -23,7 +23,7 @@ from .access import (
     remember_participant,
 )
 from .forms import FacilitatorCreationForm, JoinCodeForm, JoinForm, StageForm, WorkshopForm
-from .http import done, handles_action_errors, op_id_from
+from .http import done, error_response, handles_action_errors, op_id_from
 from .live import ActionError
 from .models import Participant, Profile, Stage, Workshop
 from .network import public_base_url
@@ -126,7 +126,10 @@ def workshop_new(request):
 def workshop_edit(request, workshop):
     form = WorkshopForm(request.POST or None, instance=Workshop.objects.get(pk=workshop.pk))
     if request.method == "POST" and form.is_valid():
-        actions.update_workshop(workshop, op_id=op_id_from(request), **form.cleaned_data)
+        try:
+            actions.update_workshop(workshop, op_id=op_id_from(request), **form.cleaned_data)
+        except ActionError as error:
+            return error_response(request, error.message, error.status)
         return redirect("workshops:console", workshop.pk)
     return render(request, "workshops/workshop_form.html", {"form": form, "workshop": workshop})
 
@@ -247,6 +250,18 @@ def qr_svg(request, workshop):
 # Facilitator: running the room ----------------------------------------------------------
 
 
+def _malformed():
+    return _("This request is malformed; reload the page.")
+
+
+def _flag(request, name):
+    """A "1" or "0" field; anything else (or nothing) is a malformed request, not a "no"."""
+    value = request.POST.get(name)
+    if value not in ("0", "1"):
+        raise ActionError(_malformed())
+    return value == "1"
+
+
 @require_POST
 @facilitator_required
 @handles_action_errors
@@ -261,7 +276,7 @@ def stage_go(request, workshop, stage_pk):
 @handles_action_errors
 def stage_reveal(request, workshop, stage_pk):
     stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
-    actions.reveal_stage(stage, request.POST.get("revealed", "1") == "1", op_id=op_id_from(request))
+    actions.reveal_stage(stage, _flag(request, "revealed"), op_id=op_id_from(request))
     return done(request)
 
 
@@ -278,7 +293,7 @@ def timer(request, workshop):
             raise ActionError(_("Choose a duration between 1 and %d minutes.") % 600) from None
     if command == "locks":
         actions.set_timer_locks_writing(
-            workshop, request.POST.get("value") == "1", op_id=op_id_from(request)
+            workshop, _flag(request, "value"), op_id=op_id_from(request)
         )
     else:
         actions.control_timer(workshop, command, minutes=minutes, op_id=op_id_from(request))
@@ -289,9 +304,7 @@ def timer(request, workshop):
 @facilitator_required
 @handles_action_errors
 def lock(request, workshop):
-    actions.set_writing_locked(
-        workshop, request.POST.get("locked") == "1", op_id=op_id_from(request)
-    )
+    actions.set_writing_locked(workshop, _flag(request, "locked"), op_id=op_id_from(request))
     return done(request)
 
 
@@ -389,7 +402,9 @@ def stage_delete(request, workshop, stage_pk):
 @handles_action_errors
 def stage_move(request, workshop, stage_pk):
     stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
-    offset = -1 if request.POST.get("direction") == "up" else 1
+    offset = {"up": -1, "down": 1}.get(request.POST.get("direction"))
+    if offset is None:
+        raise ActionError(_malformed())
     actions.move_stage(stage, offset, op_id=op_id_from(request))
     return done(request)
 
@@ -408,18 +423,20 @@ def join_code(request):
         address = ratelimit.client_address(request)
         # Even the right code is refused from an address that guessed too much,
         # until its window ends: otherwise the limit would only slow guessing down.
-        if ratelimit.count("join-code", address, window) >= limits["JOIN_CODE_ATTEMPTS"]:
+        failures = ratelimit.count("join-code", address, window, anchored=True)
+        if failures >= limits["JOIN_CODE_ATTEMPTS"]:
             form.add_error(
                 None, _("Too many wrong codes. Wait a few minutes, or scan the QR code.")
             )
             response = render(request, "workshops/join_code.html", {"form": form}, status=429)
-            response["Retry-After"] = str(ratelimit.wait_left(window))
+            wait = ratelimit.wait_left("join-code", address, window, anchored=True)
+            response["Retry-After"] = str(wait)
             return response
         if form.is_valid():
             workshop = Workshop.objects.filter(short_code=form.cleaned_data["code"]).first()
             if workshop is not None:
                 return redirect("join", workshop.join_token)
-            ratelimit.add("join-code", address, window)
+            ratelimit.add("join-code", address, window, anchored=True)
             form.add_error("code", _("No workshop has this code. Check it with the facilitator."))
             status = 404
         else:
@@ -475,7 +492,7 @@ def live(request, pk):
 @participant_required
 @handles_action_errors
 def done_toggle(request, workshop, participant):
-    actions.set_done(participant, request.POST.get("done") == "1", op_id=op_id_from(request))
+    actions.set_done(participant, _flag(request, "done"), op_id=op_id_from(request))
     participant.refresh_from_db()
     with translation.override(workshop.language):
         return (

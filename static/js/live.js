@@ -114,6 +114,8 @@
     ws.onopen = function () {
       if (socket !== ws) return;
       retries = 0;
+      var note = document.getElementById('access-note');
+      if (note) note.remove();
       if (everConnected) catchUp = { count: 0 };
       everConnected = true;
       setConnection('connected');
@@ -133,6 +135,7 @@
       socket = null;
       stopPing();
       if (event.code === 4001 || removed) { showRemoved(); return; }
+      if (event.code === 4403) { showRefusedAccess(); scheduleReconnect(30000); return; }
       setConnection(navigator.onLine === false ? 'offline' : 'reconnecting');
       scheduleReconnect(event.code === 4403 ? 15000 : 0);
     };
@@ -275,6 +278,19 @@
     restoreDrafts();
     showPendings();
     updateWriting();
+  }
+
+  // The server no longer knows this page (session gone, logged out, workshop
+  // deleted): say so, and keep trying slowly in case it was a glitch.
+  function showRefusedAccess() {
+    setConnection('offline');
+    if (document.getElementById('access-note')) return;
+    var note = document.createElement('div');
+    note.id = 'access-note';
+    note.className = 'removed-note';
+    note.setAttribute('role', 'alert');
+    note.textContent = text('Refused', 'Reload');
+    (document.querySelector('.live-main') || document.body).prepend(note);
   }
 
   function showRemoved() {

@@ -203,7 +203,11 @@ def test_it_sends_postits_written_offline_exactly_once_when_back_online(room, sh
         room.write(bruno, text)
         expect(room.pending(bruno, text)).to_have_count(1)
         expect(room.pending(bruno, text)).to_contain_text("Not sent yet")
-    expect(bruno.page.locator("#queue-status")).to_have_text("2 waiting to be sent")
+    # Offline, the footer says the post-its are kept on the phone, and how many wait.
+    expect(bruno.page.locator("#queue-status")).to_have_text(
+        "Offline: your post-its are kept and will be sent · 2 waiting to be sent"
+    )
+    expect(bruno.page.locator("#conn .conn-label")).to_have_text("Offline")
 
     room.write(room.chloe, missed)
     for actor in others:

@@ -1,0 +1,363 @@
+"""The three-circle map stage kind, registered with `workshops`.
+
+A map is configured by data. Every label can come from `stage.config`, and
+each one falls back to the method's wording:
+
+    {"circles": {"suppliers": "...", "centre": "...", "clients": "..."},
+     "questions": ["Qui dépend de nous ?", ...],
+     "answers": {"they_expect": "...", "we_expect": "...", "mismatch": "..."}}
+"""
+
+from collections import OrderedDict
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from workshops.registry import StageKind, register
+
+from . import layout
+from .models import KIND_ICONS, RATING_ICONS, Actor, Circle, Flow, FlowKind, Rating, Scope
+
+TEMPLATE = "mapping/map.html"
+CIRCLE_ORDER = [Circle.SUPPLIERS, Circle.CENTRE, Circle.CLIENTS]
+CIRCLE_ICONS = {"suppliers": "◧", "centre": "◉", "clients": "◨"}
+# (fill, border) of an actor's box; its circle also shows in where it sits and in the list.
+ACTOR_COLOURS = {
+    "suppliers": ("#ece4ff", "#6f43c9"),
+    "centre": ("#fff3a8", "#8a7400"),
+    "clients": ("#dde9ff", "#2f6fd6"),
+}
+SIDES = [Circle.SUPPLIERS, Circle.CLIENTS]
+
+
+def default_labels():
+    """The seed's wording (step 2 of the participatory diagnosis), in the active language."""
+    return {
+        "circles": {
+            "suppliers": _("Its suppliers"),
+            "centre": _("The observed service"),
+            "clients": _("Its clients and users"),
+        },
+        "questions": [
+            _("Who depends on us?"),
+            _("Who do we depend on?"),
+            _("What do they expect from us?"),
+            _("What do we expect from them?"),
+            _("What happens when there is a mismatch?"),
+        ],
+        "answers": {
+            "they_expect": _("What do they expect from us?"),
+            "we_expect": _("What do we expect from them?"),
+            "mismatch": _("What happens when there is a mismatch?"),
+        },
+    }
+
+
+def _text(value, fallback):
+    return value.strip() if isinstance(value, str) and value.strip() else fallback
+
+
+def labels_of(stage):
+    """The stage's labels: its config where set, the defaults elsewhere."""
+    config = stage.config or {}
+    defaults = default_labels()
+    circles = config.get("circles") if isinstance(config.get("circles"), dict) else {}
+    answers = config.get("answers") if isinstance(config.get("answers"), dict) else {}
+    questions = config.get("questions")
+    if not isinstance(questions, list):
+        questions = defaults["questions"]
+    return {
+        "circles": {k: _text(circles.get(k), v) for k, v in defaults["circles"].items()},
+        "questions": [q for q in questions if isinstance(q, str) and q.strip()],
+        "answers": {k: _text(answers.get(k), v) for k, v in defaults["answers"].items()},
+    }
+
+
+def map_config():
+    # Empty on purpose: labels are read at render time, in the workshop's language.
+    return {}
+
+
+def centre_for(stage, actors):
+    """The stage's centre actor; an unsaved stand-in until someone writes on the map."""
+    centre = next((a for a in actors if a.is_centre), None)
+    if centre is None:
+        centre = Actor(workshop=stage.workshop, stage=stage, circle=Circle.CENTRE, slot=0)
+    return centre
+
+
+def build_map(stage):
+    """Everything the board, the SVG and the report draw, read in three queries."""
+    actors = list(
+        Actor.objects.filter(stage=stage).select_related("workshop").order_by("circle", "slot")
+    )
+    flows = list(Flow.objects.filter(stage=stage).select_related("rated_by", "author"))
+    centre = centre_for(stage, actors)
+    others = [a for a in actors if not a.is_centre]
+    everyone = [centre, *others]
+    placements = {}
+    for actor in everyone:
+        placement = layout.place(actor)
+        actor.placement = placement
+        lines = layout.wrap(
+            actor.display_name,
+            layout.CENTRE_CHARS if actor.is_centre else layout.BOX_CHARS,
+            layout.CENTRE_LINES if actor.is_centre else layout.BOX_LINES,
+        )
+        step = 20 if actor.is_centre else 17
+        actor.lines = [
+            {"text": line, "y": round((i - (len(lines) - 1) / 2) * step + 5, 1)}
+            for i, line in enumerate(lines)
+        ]
+        actor.box = {
+            "x": -placement.width / 2,
+            "y": -placement.height / 2,
+            "width": placement.width,
+            "height": placement.height,
+        }
+        actor.fill, actor.stroke = ACTOR_COLOURS[actor.circle]
+        placements[actor.pk] = placement
+    by_pk = {a.pk: a for a in everyone}
+    shapes = layout.flow_shapes(flows, placements, centre_pk=centre.pk)
+    for flow in flows:
+        flow.source_actor = by_pk.get(flow.source_id)
+        flow.target_actor = by_pk.get(flow.target_id)
+        flow.shape = shapes.get(flow.pk)
+        flow.style = layout.LINE_STYLES[flow.kind]
+        flow.colour = layout.RATING_COLOURS.get(flow.rating, layout.RATING_COLOURS[""])
+    labels = labels_of(stage)
+    circles = OrderedDict()
+    for circle in CIRCLE_ORDER:
+        members = [centre] if circle == Circle.CENTRE else [a for a in others if a.circle == circle]
+        circles[circle] = {
+            "key": circle,
+            "label": labels["circles"][circle],
+            "icon": CIRCLE_ICONS[circle],
+            "actors": sorted(members, key=lambda a: (a.created_at is None, a.created_at, a.pk)),
+        }
+    # A flow is listed once: under its end that is not the centre (its source when neither is).
+    for actor in everyone:
+        actor.listed_flows = []
+    for flow in flows:
+        source, target = flow.source_actor, flow.target_actor
+        home = target if source is None or source.is_centre else source
+        if home is not None:
+            home.listed_flows.append(flow)
+    supplier_left, supplier_right = layout.side_zone("suppliers")
+    client_left, client_right = layout.side_zone("clients")
+    bottom = layout.zones_bottom(everyone)
+    centre_x, centre_y = layout.centre_point()
+    return {
+        "actors": everyone,
+        "centre": centre,
+        "flows": flows,
+        "circles": list(circles.values()),
+        "labels": labels,
+        "svg": {
+            "width": layout.WIDTH,
+            "height": layout.height(everyone),
+            "zones": [
+                {
+                    "key": "suppliers",
+                    "x": supplier_left,
+                    "width": supplier_right - supplier_left,
+                    "title_x": (supplier_left + supplier_right) / 2,
+                    "label": labels["circles"]["suppliers"],
+                },
+                {
+                    "key": "clients",
+                    "x": client_left,
+                    "width": client_right - client_left,
+                    "title_x": (client_left + client_right) / 2,
+                    "label": labels["circles"]["clients"],
+                },
+            ],
+            "zone_top": layout.MARGIN,
+            "zone_height": bottom - 2 * layout.MARGIN,
+            "centre_x": centre_x,
+            "centre_y": centre_y,
+            "centre_r": layout.CENTRE_RADIUS,
+            "centre_label": labels["circles"]["centre"],
+            "centre_title_y": centre_y - layout.CENTRE_RADIUS - 14,
+            "title_y": layout.MARGIN + 34,
+            "legend_y": bottom + 22,
+        },
+        "legend": legend(),
+        "rating_choices": rating_choices(),
+        "flow_count": len(flows),
+    }
+
+
+def legend():
+    """The SVG's key: line style per flow kind, icon and colour per rating, border per scope."""
+    step, first = 200, 150
+    kinds = [
+        {
+            "key": kind,
+            "label": FlowKind(kind).label,
+            "icon": KIND_ICONS[kind],
+            "x": first + index * step,
+            **style,
+        }
+        for index, (kind, style) in enumerate(layout.LINE_STYLES.items())
+    ]
+    ratings = [
+        {
+            "key": rating or "none",
+            "label": Rating(rating).label if rating else _("Not rated"),
+            "icon": RATING_ICONS[rating],
+            "colour": layout.RATING_COLOURS[rating],
+            "x": first + index * step,
+        }
+        for index, rating in enumerate([*Rating.values, ""])
+    ]
+    scopes = [
+        {"key": "internal", "label": Scope.INTERNAL.label, "dash": "", "x": first + 3 * step},
+        {"key": "external", "label": Scope.EXTERNAL.label, "dash": "7 4", "x": first + 4 * step},
+    ]
+    return {"kinds": kinds, "ratings": ratings, "scopes": scopes}
+
+
+def map_context(stage, audience, participant):
+    return {"map": build_map(stage), "can_move": audience == "facilitator"}
+
+
+def rating_choices():
+    return [
+        {"value": value, "label": label, "icon": RATING_ICONS[value]}
+        for value, label in Rating.choices
+    ]
+
+
+def map_report_context(stage):
+    return {"map": build_map(stage), "can_move": False, "in_report": True}
+
+
+# Export, import and the CSV -------------------------------------------------------------
+
+
+def map_export(stage, people):
+    actors = list(Actor.objects.filter(stage=stage).order_by("pk"))
+    refs = {actor.pk: index for index, actor in enumerate(actors, 1)}
+    return {
+        "actors": [
+            {
+                "ref": refs[a.pk],
+                "circle": a.circle,
+                "name": a.name,
+                "scope": a.scope,
+                "description": a.description,
+                "slot": a.slot,
+                "x": a.x,
+                "y": a.y,
+                "author": people.get(a.author_id),
+                "created_at": a.created_at.isoformat(),
+            }
+            for a in actors
+        ],
+        "flows": [
+            {
+                "source": refs[f.source_id],
+                "target": refs[f.target_id],
+                "kind": f.kind,
+                "label": f.label,
+                "they_expect": f.they_expect,
+                "we_expect": f.we_expect,
+                "mismatch": f.mismatch,
+                "rating": f.rating,
+                "rated_by": people.get(f.rated_by_id),
+                "author": people.get(f.author_id),
+                "created_at": f.created_at.isoformat(),
+            }
+            for f in Flow.objects.filter(stage=stage).order_by("pk")
+        ],
+    }
+
+
+def map_import(stage, data, people):
+    """Recreate a map from `map_export` data (a new workshop, nobody in its room yet)."""
+    data = data if isinstance(data, dict) else {}
+    actors = {}
+    for item in data.get("actors") or []:
+        circle = item.get("circle")
+        if circle not in Circle.values:
+            raise ValueError(f"unknown circle {circle!r}")
+        x, y = item.get("x"), item.get("y")
+        if x is None or y is None:
+            x = y = None
+        else:
+            x, y = layout.clamp_position(x, y)
+        actors[item["ref"]] = Actor.objects.create(
+            workshop=stage.workshop,
+            stage=stage,
+            circle=circle,
+            name=str(item.get("name") or "")[:80],
+            scope=item.get("scope") if item.get("scope") in Scope.values else Scope.INTERNAL,
+            description=str(item.get("description") or "")[:300],
+            slot=int(item.get("slot") or 0),
+            x=x,
+            y=y,
+            author=people.get(item.get("author")),
+        )
+    for item in data.get("flows") or []:
+        if item.get("kind") not in FlowKind.values:
+            raise ValueError(f"unknown flow kind {item.get('kind')!r}")
+        Flow.objects.create(
+            workshop=stage.workshop,
+            stage=stage,
+            source=actors[item["source"]],
+            target=actors[item["target"]],
+            kind=item["kind"],
+            label=str(item.get("label") or "")[:120],
+            they_expect=str(item.get("they_expect") or ""),
+            we_expect=str(item.get("we_expect") or ""),
+            mismatch=str(item.get("mismatch") or ""),
+            rating=item.get("rating") if item.get("rating") in Rating.values else "",
+            rated_by=people.get(item.get("rated_by")),
+            author=people.get(item.get("author")),
+        )
+
+
+def map_rows(stage):
+    """One CSV row per flow (actors appear as its two ends)."""
+    built = build_map(stage)
+    return [
+        {
+            "type": _("flow"),
+            "category": flow.get_kind_display(),
+            "state": flow.rating_label(),
+            "text": flow.label,
+            "author": flow.author.display_name if flow.author_id and flow.author else "",
+            "source": flow.source_actor.display_name if flow.source_actor else "",
+            "target": flow.target_actor.display_name if flow.target_actor else "",
+            "they_expect": flow.they_expect,
+            "we_expect": flow.we_expect,
+            "mismatch": flow.mismatch,
+            "created_at": flow.created_at.isoformat(),
+        }
+        for flow in built["flows"]
+    ]
+
+
+def map_owners(stage):
+    # The map is drawn together: nothing on it belongs to one person.
+    return {}
+
+
+def register_all():
+    register(
+        StageKind(
+            key="map",
+            label=gettext_lazy("Three-circle map"),
+            template=TEMPLATE,
+            context=map_context,
+            report_template=TEMPLATE,
+            report_context=map_report_context,
+            default_config=map_config,
+            writable=True,
+            export=map_export,
+            import_=map_import,
+            rows=map_rows,
+            owners=map_owners,
+        )
+    )

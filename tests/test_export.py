@@ -1,0 +1,244 @@
+"""JSON export and import (round trip), the CSV, and their console buttons and commands."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import translation
+
+from journeys import actions as journeys
+from journeys.models import Cluster, PostIt
+from mapping import actions as mapping
+from mapping.models import Actor, Flow
+from tests.base import log_in_participant
+from workshops import actions, transfer
+from workshops.models import Event, Participant, Stage, Workshop
+
+XSS = '"><svg onload=alert(1)>'
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _fast(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.VAR_DIR = tmp_path
+
+
+def furnish(room):
+    """Framing, themes, a private and an anonymous wall, a map with a nudge and ratings."""
+    workshop = room.workshop
+    framing, map_stage = list(workshop.stages.all())[:2]
+    journeys.add_postit(framing, participant=room.alice, text="Comprendre\nles irritants")
+    theme = journeys.add_cluster(framing, name="Délais")
+    late = journeys.add_postit(framing, participant=room.bruno, text="=1+2 réponses lentes")
+    journeys.add_cluster(framing, name="Thème vide")
+    journeys.assign_cluster(framing, [late.pk], theme)
+    journeys.add_postit(framing, participant=None, text="Note de l’animatrice")
+    actions.go_to_stage(workshop, map_stage)
+    achats = mapping.add_actor(
+        map_stage, participant=room.alice, name="Achats", circle="suppliers", description="Marchés"
+    )
+    usagers = mapping.add_actor(
+        map_stage, participant=room.bruno, name="Usagers", circle="clients", scope="external"
+    )
+    mapping.move_actor(map_stage, str(usagers.pk), x=900, y=150)
+    mapping.edit_actor(map_stage, "centre", participant=None, name="", scope="internal")
+    flow = mapping.add_flow(
+        map_stage,
+        participant=room.alice,
+        source=str(achats.pk),
+        target="centre",
+        kind="deliverable",
+        label="Licences",
+        they_expect="Des besoins clairs",
+        we_expect="Des délais",
+        mismatch=XSS,
+    )
+    mapping.rate_flow(flow, participant=room.bruno, rating="unclear")
+    mapping.add_flow(
+        map_stage,
+        participant=room.bruno,
+        source="centre",
+        target=str(usagers.pk),
+        kind="information",
+        label="Horaires",
+    )
+    secret = next(s for s in workshop.stages.all() if s.anonymous)
+    actions.go_to_stage(workshop, secret)
+    column = secret.config["columns"][0]["key"]
+    colour = (secret.config.get("colours") or [None])[0]
+    journeys.add_postit(
+        secret, participant=room.alice, text="Sans nom", column=column, colour=colour
+    )
+    private = actions.add_stage(workshop, kind="wall", title="En secret", private_writing=True)
+    actions.go_to_stage(workshop, private)
+    journeys.add_postit(private, participant=room.bruno, text="Pas encore révélé")
+    carol = actions.join(workshop, display_name="Carol", profile="partner")
+    actions.remove_participant(workshop, carol)
+    actions.go_to_stage(workshop, map_stage)
+    return Workshop.objects.get(pk=workshop.pk)
+
+
+def without_timestamps(value):
+    if isinstance(value, dict):
+        return {k: without_timestamps(v) for k, v in value.items() if not k.endswith("_at")}
+    if isinstance(value, list):
+        return [without_timestamps(v) for v in value]
+    return value
+
+
+def test_it_exports_and_reimports_the_same_document_into_an_empty_database(room):
+    workshop = furnish(room)
+    first = transfer.export_workshop(workshop)
+    # Through JSON text, as a file would carry it.
+    document = json.loads(json.dumps(first, ensure_ascii=False))
+
+    # An empty database (but for the facilitator who imports it).
+    Workshop.objects.all().delete()
+    get_user_model().objects.exclude(username="camille").delete()
+    assert not (PostIt.objects.exists() or Actor.objects.exists() or Event.objects.exists())
+
+    imported = transfer.import_workshop(document, room.facilitator)
+    second = transfer.export_workshop(imported)
+    assert without_timestamps(second) == without_timestamps(first)
+
+    # And it is a workshop that works: new join link, the same current stage, a live map.
+    assert imported.join_token != workshop.join_token
+    assert imported.current_stage.kind == "map"
+    assert Actor.objects.filter(stage__workshop=imported).count() == 3
+    assert Flow.objects.get(label="Licences").rating == "unclear"
+    assert Actor.objects.get(name="Usagers").x == 900
+    assert PostIt.objects.get(text="=1+2 réponses lentes").cluster.name == "Délais"
+    assert Cluster.objects.filter(name="Thème vide").exists()
+    assert Participant.objects.get(display_name="Carol").removed_at is not None
+    assert PostIt.objects.get(text="Note de l’animatrice").author is None
+
+
+def test_it_exports_what_each_stage_holds(room):
+    document = transfer.export_workshop(furnish(room))
+    assert document["format"] == "reciproque.workshop" and document["version"] == 1
+    assert [p["display_name"] for p in document["participants"]] == ["Alice", "Bruno", "Carol"]
+    assert "id" not in json.dumps(document["participants"][0])
+    stages = document["stages"]
+    assert [s["kind"] for s in stages][:2] == ["framing", "map"]
+    assert sum(s["current"] for s in stages) == 1 and stages[1]["current"]
+    wall = stages[0]["data"]
+    assert [c["name"] for c in wall["clusters"]] == ["Délais", "Thème vide"]
+    assert wall["postits"][0] == {
+        **wall["postits"][0],
+        "text": "Comprendre\nles irritants",
+        "author": 1,
+        "cluster": None,
+    }
+    the_map = stages[1]["data"]
+    assert [a["circle"] for a in the_map["actors"]] == ["suppliers", "clients", "centre"]
+    assert the_map["flows"][0]["mismatch"] == XSS and the_map["flows"][0]["rated_by"] == 2
+    # Anonymous stages: no authorship, even in the backup.
+    anonymous = next(s for s in stages if s["anonymous"])
+    assert all(p["author"] is None for p in anonymous["data"]["postits"])
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"hello": "world"}, "not a Réciproque workshop export"),
+        ({"format": "reciproque.workshop", "version": 99}, "another version"),
+        ({"format": "reciproque.workshop", "version": 1, "workshop": {}}, "damaged"),
+    ],
+)
+def test_it_refuses_a_file_that_is_not_an_export_and_creates_nothing(room, document, message):
+    before = Workshop.objects.count()
+    with pytest.raises(transfer.ImportRefused, match=message):
+        transfer.import_workshop(document, room.facilitator)
+    assert Workshop.objects.count() == before
+
+
+def test_it_refuses_a_damaged_map_and_leaves_no_half_workshop(room):
+    document = transfer.export_workshop(furnish(room))
+    document["stages"][1]["data"]["flows"][0]["source"] = 42  # no such actor
+    before = (Workshop.objects.count(), Stage.objects.count(), Actor.objects.count())
+    with pytest.raises(transfer.ImportRefused, match="damaged"):
+        transfer.import_workshop(document, room.facilitator)
+    assert (Workshop.objects.count(), Stage.objects.count(), Actor.objects.count()) == before
+
+
+def test_it_exports_and_imports_with_the_management_commands(room, tmp_path):
+    workshop = furnish(room)
+    path = tmp_path / "atelier.json"
+    call_command("export_workshop", str(workshop.pk), "-o", str(path), stderr=io.StringIO())
+    first = json.loads(path.read_text("utf-8"))
+    out = io.StringIO()
+    call_command("import_workshop", str(path), "--facilitator", "oscar", stdout=out)
+    imported = Workshop.objects.get(facilitator__username="oscar", title="Atelier DSI")
+    assert f"workshop {imported.pk}" in out.getvalue()
+    stdout = io.StringIO()
+    call_command("export_workshop", str(imported.pk), stdout=stdout)
+    assert without_timestamps(json.loads(stdout.getvalue())) == without_timestamps(first)
+    with pytest.raises(CommandError, match="No facilitator"):
+        call_command("import_workshop", str(path), "--facilitator", "nobody")
+    with pytest.raises(CommandError, match="No workshop"):
+        call_command("export_workshop", "999999")
+
+
+def test_it_writes_one_csv_of_post_its_and_flows(room):
+    workshop = furnish(room)
+    text = transfer.export_csv(workshop)
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    types = [r["Type"] for r in rows]
+    assert types.count("post-it") == 5 and types.count("flow") == 2
+    flow = next(r for r in rows if r["Text"] == "Licences")
+    assert (flow["From"], flow["To"], flow["Colour or rating"]) == ("Achats", "DSI", "Unclear")
+    assert flow["When it goes wrong"] == XSS
+    # A cell a spreadsheet would compute is kept as text.
+    assert any(r["Text"] == "'=1+2 réponses lentes" for r in rows)
+    assert next(r for r in rows if r["Text"] == "Délais" or r["Theme"] == "Délais")
+    # Private and unrevealed: counted, not printed. Anonymous: no name.
+    assert "Pas encore révélé" not in text
+    anonymous = next(r for r in rows if r["Text"] == "Sans nom")
+    assert anonymous["Author"] == ""
+
+
+def test_it_offers_the_exports_and_the_import_on_the_console(room, client):
+    workshop = furnish(room)
+    client.force_login(room.facilitator)
+    console = client.get(reverse("workshops:console", args=[workshop.pk])).content.decode()
+    for name in ("json", "csv"):
+        assert reverse(f"exports:{name}", args=[workshop.pk]) in console
+    assert reverse("exports:import") in console
+    response = client.get(reverse("exports:json", args=[workshop.pk]))
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    document = json.loads(response.content)
+    response = client.get(reverse("exports:csv", args=[workshop.pk]))
+    assert response["Content-Type"].startswith("text/csv")
+    assert "Licences" in response.content.decode("utf-8")
+
+    upload = SimpleUploadedFile(
+        "atelier.json", json.dumps(document).encode(), content_type="application/json"
+    )
+    response = client.post(reverse("exports:import"), {"file": upload})
+    imported = Workshop.objects.exclude(pk=workshop.pk).get(facilitator=room.facilitator)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("workshops:console", args=[imported.pk])
+    bad = SimpleUploadedFile("x.json", b"not json", content_type="application/json")
+    response = client.post(
+        reverse("exports:import"), {"file": bad, "back": "https://evil.example/"}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("workshops:dashboard")
+
+
+def test_it_keeps_the_import_to_facilitators(room, client):
+    log_in_participant(client, room.alice)
+    upload = SimpleUploadedFile("a.json", b"{}", content_type="application/json")
+    response = client.post(reverse("exports:import"), {"file": upload})
+    assert response.status_code == 302 and "/login/" in response["Location"]

@@ -1,0 +1,412 @@
+"""User text is text: the XSS corpus in every field, in pages, htmx replies, pushes, the report.
+
+Fast and without a browser: each HTML is parsed with Python's own
+`html.parser` (tests/xss_corpus.py), which lists any element or attribute
+that only injected text could have produced. The real-browser twin, which
+checks that no script runs, is tests/browser/test_xss.py.
+"""
+
+import http.server
+import subprocess
+import threading
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from journeys import actions as journeys
+from journeys.models import PostIt
+from mapping import actions as mapping
+from workshops import actions, report
+from workshops.models import Event, Profile, Stage, Workshop
+from workshops.rendering import render_live, render_snapshot
+
+from .base import log_in_participant
+from .xss_corpus import PAYLOADS, SHORT, inspect_html, text_of
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def groups(payloads, size):
+    return [payloads[i : i + size] for i in range(0, len(payloads), size)]
+
+
+def joined(payloads, limit):
+    """Payloads side by side, as many as fit in `limit` characters."""
+    text = ""
+    for payload in payloads:
+        candidate = f"{text} | {payload}" if text else payload
+        if len(candidate) > limit:
+            break
+        text = candidate
+    return text
+
+
+class XssRoom:
+    """A workshop where everything a person types is hostile, built through the actions.
+
+    Workshop-level fields (title, observed service, perimeter, intention)
+    hold six payloads each (as many as fit), in one small workshop per group; everything
+    that comes many at a time (participants, post-its, themes, stages, columns,
+    actors, flows) holds one payload each in the main workshop.
+    """
+
+    def __init__(self):
+        from django.contrib.auth import get_user_model
+
+        self.facilitator = get_user_model().objects.create_user("camille", password="pw-xss-1")
+        self.workshops = []
+        for group in groups(PAYLOADS, 6):
+            self.workshops.append(
+                actions.create_workshop(
+                    facilitator=self.facilitator,
+                    method_key=None,
+                    title=joined(group, 200),
+                    observed_service=joined(reversed(group), 200),
+                    perimeter="\n".join(group),
+                    intention=" ".join(group),
+                    language="fr",
+                )
+            )
+        self.workshop = workshop = self.workshops[0]
+        self.people = [
+            actions.join(
+                workshop,
+                display_name=payload,
+                profile=Profile.values[i % len(Profile.values)],
+                organisation=SHORT[-1 - i],
+            )
+            for i, payload in enumerate(SHORT)
+        ]
+        self.alice = self.people[0]
+        columns = [
+            {"key": f"col{i}", "label": payload[:60], "colour": "yellow"}
+            for i, payload in enumerate(PAYLOADS[:8])
+        ]
+        self.wall = actions.add_stage(
+            workshop,
+            kind="wall",
+            title=PAYLOADS[1],
+            instructions=PAYLOADS[2],
+            config={"columns": columns},
+        )
+        self.secret = actions.add_stage(
+            workshop, kind="wall", title=PAYLOADS[3], private_writing=True
+        )
+        self.map = actions.add_stage(
+            workshop,
+            kind="map",
+            title=PAYLOADS[4],
+            config={
+                "circles": dict(
+                    zip(("suppliers", "centre", "clients"), PAYLOADS[5:8], strict=True)
+                ),
+                "questions": PAYLOADS[8:12],
+                "answers": dict(
+                    zip(("they_expect", "we_expect", "mismatch"), PAYLOADS[12:15], strict=True)
+                ),
+            },
+        )
+        # Stage titles, instructions and column labels: a few stages, eight payloads each.
+        self.stages = [
+            actions.add_stage(
+                workshop,
+                kind="wall",
+                title=joined(group, 200),
+                instructions="\n".join(group),
+                config={
+                    "columns": [
+                        {"key": f"k{i}", "label": p[:60], "colour": "blue"}
+                        for i, p in enumerate(group)
+                    ]
+                },
+            )
+            for group in groups(PAYLOADS[8:], 8)
+        ]
+
+        # The map first, while it is not on screen (a redraw of the whole map per write
+        # would cost minutes): the redraws come with moving there, and one write after.
+        mapping.edit_actor(
+            self.map, "centre", participant=None, name=PAYLOADS[0][:80], scope="internal"
+        )
+        self.actors = [
+            mapping.add_actor(
+                self.map,
+                participant=None,
+                name=payload,
+                circle=("suppliers", "clients")[i % 2],
+                description=PAYLOADS[-1 - i][:300],
+            )
+            for i, payload in enumerate(p for p in PAYLOADS if len(p) <= 80)
+        ]
+        self.flows = [
+            mapping.add_flow(
+                self.map,
+                participant=None,
+                source=str(self.actors[i].pk),
+                target="centre",
+                kind="information",
+                label=payload[:120],
+                they_expect=payload,
+                we_expect=PAYLOADS[-1 - i],
+                mismatch=payload,
+            )
+            for i, payload in enumerate(PAYLOADS[:20])
+        ]
+        actions.go_to_stage(workshop, self.map)
+        mapping.rate_flow(self.flows[0], participant=self.alice, rating="friction")
+
+        # Themes (while the wall is empty: each redraws it), then post-its, written live.
+        actions.go_to_stage(workshop, self.wall)
+        clusters = [
+            journeys.add_cluster(self.wall, name=group[0])
+            for group in groups([p for p in PAYLOADS if len(p) <= 80], 8)
+        ]
+        self.postits = [
+            journeys.add_postit(
+                self.wall,
+                participant=self.people[i % len(self.people)],
+                text=payload,
+                column=f"col{i % 8}",
+            )
+            for i, payload in enumerate(PAYLOADS)
+        ]
+        for i, cluster in enumerate(clusters):
+            journeys.assign_cluster(self.wall, [self.postits[i].pk], cluster)
+        journeys.rename_cluster(clusters[0], name=PAYLOADS[-2][:80])
+        journeys.edit_postit(self.postits[0], participant=self.alice, text=PAYLOADS[-1])
+
+        # Private post-its: their author's frames.
+        actions.go_to_stage(workshop, self.secret)
+        for payload in PAYLOADS[:10]:
+            journeys.add_postit(self.secret, participant=self.alice, text=payload)
+
+        for stage in self.stages:
+            actions.go_to_stage(workshop, stage)
+        actions.go_to_stage(workshop, self.wall)
+
+
+@pytest.fixture(scope="module")
+def xss(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Built once for the module (it takes a few seconds); never committed."""
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    with (
+        django_db_blocker.unblock(),
+        override_settings(
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+            VAR_DIR=tmp_path_factory.mktemp("var"),
+        ),
+        transaction.atomic(),
+    ):
+        yield XssRoom()
+        transaction.set_rollback(True)
+
+
+def _problems(where, html, **options):
+    return [f"{where}: {problem}" for problem in inspect_html(html, **options)]
+
+
+def _camille(room):
+    client = Client()
+    client.force_login(room.facilitator)
+    return client
+
+
+def test_the_corpus_is_big_and_varied_enough():
+    assert len(PAYLOADS) >= 40
+    assert len(SHORT) >= 40  # enough to fill names, which are 60 characters at most
+    kinds = ("<script", "onerror", "javascript:", "<svg", "<math", "hx-", "{{", "{%")
+    for kind in kinds:
+        assert any(kind in payload for payload in PAYLOADS), kind
+    # The checker would see every markup payload, had one got through unescaped.
+    for payload in PAYLOADS:
+        if "<" in payload and "<%" not in payload and not payload.startswith("&"):
+            assert inspect_html(f"<div>{payload}</div>"), payload
+
+
+def test_it_keeps_every_field_inert_in_full_pages(xss):
+    room = xss
+    camille = _camille(room)
+    alice = log_in_participant(Client(), room.alice)
+    problems = []
+    pages = {
+        "dashboard": (camille, reverse("workshops:dashboard")),
+        "console": (camille, reverse("workshops:console", args=[room.workshop.pk])),
+        "projector": (camille, reverse("workshops:projector", args=[room.workshop.pk])),
+        "phone": (alice, reverse("workshops:live", args=[room.workshop.pk])),
+        "join": (Client(), reverse("join", args=[room.workshop.join_token])),
+        "workshop form": (camille, reverse("workshops:edit", args=[room.workshop.pk])),
+        "stage form": (
+            camille,
+            reverse("workshops:stage_edit", args=[room.workshop.pk, room.stages[0].pk]),
+        ),
+    }
+    for workshop in room.workshops[1:]:
+        pages[f"console {workshop.pk}"] = (
+            camille,
+            reverse("workshops:console", args=[workshop.pk]),
+        )
+        pages[f"workshop form {workshop.pk}"] = (
+            camille,
+            reverse("workshops:edit", args=[workshop.pk]),
+        )
+    for name, (client, url) in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, name
+        html = response.content.decode()
+        problems += _problems(name, html)
+    # The text is there, as text.
+    console = text_of(camille.get(pages["console"][1]).content.decode())
+    for payload in (PAYLOADS[0], SHORT[5], "{{ 7*7 }}"):
+        assert payload in console or payload.replace("\n", " ") in console
+    assert not problems, "\n".join(problems)
+
+
+def test_it_keeps_every_field_inert_in_htmx_replies(xss):
+    room = xss
+    camille = _camille(room)
+    alice = log_in_participant(Client(), room.alice)
+    w = room.workshop.pk
+    problems = []
+    replies = {
+        "presence": (camille, reverse("workshops:presence", args=[w])),
+        "mine": (alice, reverse("journeys:mine", args=[w, room.secret.pk])),
+        "actor form": (camille, reverse("mapping:actor_new", args=[w, room.map.pk])),
+        "flow form": (camille, reverse("mapping:flow_new", args=[w, room.map.pk])),
+    }
+    for postit in room.postits[:: max(1, len(room.postits) // 12)]:
+        replies[f"post-it {postit.pk}"] = (
+            camille,
+            reverse("journeys:show_postit", args=[w, postit.pk]),
+        )
+        replies[f"edit form {postit.pk}"] = (
+            camille,
+            reverse("journeys:edit_postit", args=[w, postit.pk]),
+        )
+    for actor in room.actors[::6]:
+        replies[f"actor {actor.pk}"] = (
+            camille,
+            reverse("mapping:actor_edit", args=[w, room.map.pk, actor.ref]),
+        )
+    for flow in room.flows[::5]:
+        replies[f"flow {flow.pk}"] = (camille, reverse("mapping:flow_edit", args=[w, flow.pk]))
+    for name, (client, url) in replies.items():
+        response = client.get(url, **HTMX)
+        assert response.status_code == 200, name
+        problems += _problems(name, response.content.decode())
+    # A refused write answers with the text it refused, in the form again.
+    response = camille.post(
+        reverse("journeys:edit_postit", args=[w, room.postits[1].pk]),
+        {"text": PAYLOADS[6] * 20, "op_id": "xss-refused-edit-01"},
+        **HTMX,
+    )
+    assert response.status_code == 400
+    problems += _problems("refused edit", response.content.decode())
+    # And a write's own reply: the new post-it, for its author.
+    response = alice.post(
+        reverse("journeys:add_postit", args=[w, room.wall.pk]),
+        {"text": PAYLOADS[10], "column": "col0", "op_id": "xss-new-postit-01"},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    problems += _problems("new post-it", response.content.decode())
+    assert not problems, "\n".join(problems)
+
+
+def test_it_keeps_every_field_inert_in_websocket_pushes_and_snapshots(xss):
+    room = xss
+    problems = []
+    events = list(Event.objects.filter(workshop=room.workshop))
+    assert len(events) > len(PAYLOADS)
+    for event in events:
+        for audience, html in event.frames.items():
+            problems += _problems(f"event {event.seq} {event.type} ({audience})", html)
+    workshop = Workshop.objects.select_related("current_stage").get(pk=room.workshop.pk)
+    # (The other stages' live regions are in the frames of moving there, checked above.)
+    for stage in [room.wall, room.secret, room.map]:
+        Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
+        workshop.refresh_from_db()
+        # (The projector's board is the console's without its tools.)
+        for audience in ("facilitator", "participant"):
+            participant = room.alice if audience == "participant" else None
+            html, _own = render_snapshot(workshop, audience, participant)
+            problems += _problems(f"snapshot of {stage.pk} ({audience})", html)
+            if audience == "participant":
+                html, _own = render_live(workshop, audience)
+                problems += _problems(f"live region of {stage.pk}", html)
+    assert not problems, "\n".join(problems)
+
+
+def test_it_keeps_every_field_inert_in_the_report(xss):
+    room = xss
+    problems = []
+    for workshop in room.workshops:
+        html = report.report_html(workshop)
+        # The report's stylesheet is the template's own.
+        problems += _problems(f"report of {workshop.pk}", html, allow=("style",))
+    text = text_of(report.report_html(room.workshop))
+    assert PAYLOADS[0] in text
+    assert not problems, "\n".join(problems)
+
+
+class _Spy(http.server.BaseHTTPRequestHandler):
+    hits = []
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        _Spy.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/css")
+        self.end_headers()
+        self.wfile.write(b"body { color: red }")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_it_prints_hostile_text_as_text_and_fetches_nothing_for_the_pdf(db, settings, tmp_path):
+    """WeasyPrint runs no script, but would fetch URLs of markup that got through."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.VAR_DIR = tmp_path
+    spy = http.server.HTTPServer(("127.0.0.1", 0), _Spy)
+    threading.Thread(target=spy.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{spy.server_port}"
+    fetching = [
+        f'<img src="{base}/img" rqxss>',
+        f'<link rel=stylesheet href="{base}/css">',
+        f"<style>@import url({base}/import);</style>",
+        f'<object data="{base}/object"></object>',
+        '<img src="file:///etc/passwd">',
+        '<a href="javascript:__xss=1">lien</a>',
+    ]
+    try:
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.create_user("camille", password="pw-xss-1")
+        workshop = actions.create_workshop(
+            facilitator=user,
+            method_key=None,
+            title=fetching[0],
+            observed_service=fetching[1],
+            perimeter=fetching[2],
+            intention="{{ 7*7 }}",
+            language="fr",
+        )
+        alice = actions.join(workshop, display_name=fetching[5][:60], profile=Profile.AGENT)
+        wall = actions.add_stage(workshop, kind="wall", title=fetching[3], instructions="x")
+        actions.go_to_stage(workshop, wall)
+        for payload in [*fetching, *PAYLOADS[:15]]:
+            journeys.add_postit(wall, participant=alice, text=payload)
+        pdf = report.write_pdf(Workshop.objects.get(pk=workshop.pk), tmp_path / "report.pdf")
+    finally:
+        spy.shutdown()
+    assert _Spy.hits == [], f"the PDF fetched {_Spy.hits}"
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    flat = " ".join(text.split())
+    assert "{{ 7*7 }}" in flat
+    assert "<img src=" in flat  # printed as text, not drawn
+    assert PostIt.objects.filter(stage=wall).count() == len(fetching) + 15
+    assert Stage.objects.filter(workshop=workshop).count() == 2
