@@ -482,6 +482,6 @@ def test_it_adds_a_private_post_it_in_a_fixed_number_of_queries(
 
 # Pinned: the session, the participant, the workshop locked, the op id checked, the post-it
 # and the event written, the fragment rendered. More means a query crept in per post-it.
-ADD_POSTIT_QUERIES = 16
+ADD_POSTIT_QUERIES = 15
 # On a private stage the frames count the post-its instead of showing them: as many queries.
-ADD_PRIVATE_POSTIT_QUERIES = 16
+ADD_PRIVATE_POSTIT_QUERIES = 15

@@ -44,7 +44,8 @@ def render_part(workshop, template, audience, oob=True, **extra):
     with translation.override(workshop.language):
         context = {
             "workshop": workshop,
-            "stage": workshop.current_stage,
+            # Only look the current stage up when the caller did not pass one.
+            "stage": extra["stage"] if "stage" in extra else workshop.current_stage,
             "audience": audience,
             "is_facilitator": audience == "facilitator",
             "is_projector": audience == "projector",
