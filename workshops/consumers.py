@@ -4,6 +4,7 @@ import asyncio
 import functools
 import json
 import logging
+import time
 from collections import deque
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,6 +23,8 @@ logger = logging.getLogger("reciproque.live")
 MAX_FRAME = 4096  # a page only ever sends small control messages
 CLOSE_FORBIDDEN = 4403
 CLOSE_REMOVED = 4001
+# At most one replay or snapshot per socket per this many seconds.
+HELLO_INTERVAL = 1.0
 RESYNC = json.dumps({"type": "resync"})
 RESYNC_WIRE = wire_frame(RESYNC)
 
@@ -187,7 +190,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         try:
             data = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # [[[[…]]]] is a RecursionError
             await self._error("json")
             return
         if not isinstance(data, dict):
@@ -198,7 +201,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             last_seq = data.get("last_seq")
             if not isinstance(last_seq, int) or isinstance(last_seq, bool):
                 last_seq = -1
-            await self._catch_up(last_seq)
+            await self._hello(last_seq)
         elif kind == "ping":
             await self.send(text_data=json.dumps({"type": "pong", "now": now_ms()}))
         else:
@@ -287,7 +290,41 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def _error(self, code):
         await self.send(text_data=json.dumps({"type": "error", "code": code}))
 
+    async def _hello(self, last_seq):
+        """Catch up now, or fold hellos that come faster than HELLO_INTERVAL into one.
+
+        A replay or a snapshot costs the server real work; a page that says
+        hello in a loop must not be able to keep a core busy.
+        """
+        wait = getattr(self, "next_catch_up", 0) - time.monotonic()
+        if wait <= 0:
+            await self._catch_up(last_seq)
+            return
+        self.deferred_seq = last_seq
+        if not getattr(self, "deferred", False):
+            self.deferred = True
+            asyncio.get_running_loop().call_later(
+                wait, lambda: asyncio.ensure_future(self._deferred_catch_up())
+            )
+
+    async def _deferred_catch_up(self):
+        self.deferred = False
+        try:
+            await self._catch_up(self.deferred_seq)
+        except Exception:  # the socket closed meanwhile: it will say hello again
+            logger.debug("deferred catch-up failed", exc_info=True)
+
     async def _catch_up(self, last_seq):
+        async with self._catch_up_lock():
+            await self._catch_up_locked(last_seq)
+        self.next_catch_up = time.monotonic() + HELLO_INTERVAL
+
+    def _catch_up_lock(self):
+        if getattr(self, "catch_up_lock", None) is None:
+            self.catch_up_lock = asyncio.Lock()
+        return self.catch_up_lock
+
+    async def _catch_up_locked(self, last_seq):
         self.catching_up = True
         frames, seq = await database_sync_to_async(self._missed)(last_seq)
         for text in frames:
@@ -296,7 +333,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         waiting, self.waiting = self.waiting, deque()
         self.catching_up = False
         if any(s is None for s, _ in waiting):
-            await self._catch_up(seq)
+            await self._catch_up_locked(seq)
             return
         for s, text in waiting:
             if s > seq:

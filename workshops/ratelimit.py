@@ -11,13 +11,18 @@ Two counters guard every write (any POST):
   helpers in `access.py` once they know who is writing: one runaway phone or
   script is slowed down, and the rest of the room is not.
 
-A window starts on a multiple of its length, so each counter is one cache key
-that expires by itself; in the scale-out setup the cache is Redis and every
-worker shares the counts. A refusal is a 429 with `Retry-After` and a message
-in the workshop's language: a toast for htmx (the offline queue in live.js
-keeps the post-it and retries), a short page otherwise.
+A window starts on a multiple of its length (or, for the join-code throttle,
+at the first wrong code: `anchored`), so each counter is one cache key that
+expires by itself; in the scale-out setup the cache is Redis and every worker
+shares the counts. If the cache cannot be reached, nothing is throttled: a
+limiter must not turn a Redis hiccup into a room that cannot write.
+
+A refusal is a 429 with `Retry-After` and a message in the workshop's
+language: a toast for htmx (the offline queue in live.js keeps the post-it
+and retries), a short page otherwise.
 """
 
+import logging
 import math
 import time
 
@@ -30,6 +35,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+logger = logging.getLogger("reciproque.ratelimit")
 
 # The clock of the windows; tests move it instead of sleeping.
 clock = time.time
@@ -51,21 +58,29 @@ def add(scope, ident, window, anchored=False):
     request counted: then "until the window passes" means `window` seconds
     after that first request, whatever the clock says.
     """
-    key = _key(scope, ident, _start(scope, ident, window, anchored, create=True))
-    # add() then incr() is atomic on Redis and on the local-memory cache.
-    if cache.add(key, 1, timeout=window + 1):
-        return 1
     try:
-        return cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.add(key, 1, timeout=window + 1)
-        return 1
+        key = _key(scope, ident, _start(scope, ident, window, anchored, create=True))
+        # add() then incr() is atomic on Redis and on the local-memory cache.
+        if cache.add(key, 1, timeout=window + 1):
+            return 1
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(key, 1, timeout=window + 1)
+            return 1
+    except Exception:  # the cache is down: count nothing, refuse nothing
+        logger.warning("rate limit not counted: the cache failed", exc_info=True)
+        return 0
 
 
 def count(scope, ident, window, anchored=False):
     """How many requests (scope, ident) made in its current window, without adding one."""
-    start = _start(scope, ident, window, anchored, create=False)
-    return 0 if start is None else cache.get(_key(scope, ident, start), 0)
+    try:
+        start = _start(scope, ident, window, anchored, create=False)
+        return 0 if start is None else cache.get(_key(scope, ident, start), 0)
+    except Exception:  # the cache is down: refuse nothing
+        logger.warning("rate limit not read: the cache failed", exc_info=True)
+        return 0
 
 
 def wait_left(scope, ident, window, anchored=False):

@@ -45,7 +45,7 @@ def render_part(workshop, template, audience, oob=True, **extra):
         context = {
             "workshop": workshop,
             # Only look the current stage up when the caller did not pass one.
-            "stage": extra["stage"] if "stage" in extra else workshop.current_stage,
+            "stage": extra["stage"] if "stage" in extra else workshop.current_stage,  # noqa: SIM401
             "audience": audience,
             "is_facilitator": audience == "facilitator",
             "is_projector": audience == "projector",

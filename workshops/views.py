@@ -30,6 +30,16 @@ from .network import public_base_url
 from .registry import get_kind
 from .rendering import live_context
 
+
+def _posted(request):
+    """The data a form is bound to on a POST, even an empty one; None (unbound) otherwise.
+
+    Not `request.POST or None`: an empty or non-form body (JSON, say) would leave
+    the form unbound, and the page would come back with no word of what was wrong.
+    """
+    return request.POST if request.method == "POST" else None
+
+
 # Home, first run and accounts --------------------------------------------------------
 
 
@@ -57,7 +67,7 @@ def signup(request):
 
 
 def _facilitator_signup(request, first):
-    form = FacilitatorCreationForm(request.POST or None)
+    form = FacilitatorCreationForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -103,7 +113,7 @@ def workshop_new(request):
     initial = {"language": translation.get_language() or "fr"}
     if method:
         initial["title"] = methods.method_title(method)
-    form = WorkshopForm(request.POST or None, initial=initial)
+    form = WorkshopForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         workshop = actions.create_workshop(
             facilitator=request.user, method_key=method_key or None, **form.cleaned_data
@@ -124,7 +134,7 @@ def workshop_new(request):
 @facilitator_required
 @require_http_methods(["GET", "POST"])
 def workshop_edit(request, workshop):
-    form = WorkshopForm(request.POST or None, instance=Workshop.objects.get(pk=workshop.pk))
+    form = WorkshopForm(_posted(request), instance=Workshop.objects.get(pk=workshop.pk))
     if request.method == "POST" and form.is_valid():
         try:
             actions.update_workshop(workshop, op_id=op_id_from(request), **form.cleaned_data)
@@ -333,7 +343,7 @@ def remove_participant(request, workshop, participant_pk):
 @facilitator_required
 @require_http_methods(["GET", "POST"])
 def stage_add(request, workshop):
-    form = StageForm(request.POST or None)
+    form = StageForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -359,7 +369,7 @@ def stage_add(request, workshop):
 @require_http_methods(["GET", "POST"])
 def stage_edit(request, workshop, stage_pk):
     stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
-    form = StageForm(request.POST or None, instance=Stage.objects.get(pk=stage.pk))
+    form = StageForm(_posted(request), instance=Stage.objects.get(pk=stage.pk))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         base = (
@@ -415,7 +425,7 @@ def stage_move(request, workshop, stage_pk):
 @require_http_methods(["GET", "POST"])
 def join_code(request):
     """Type the short code; guessing is throttled per address."""
-    form = JoinCodeForm(request.POST or None)
+    form = JoinCodeForm(_posted(request))
     status = 200
     if request.method == "POST":
         limits = settings.RECIPROQUE
@@ -452,7 +462,7 @@ def join(request, token):
     if current_participant(request, workshop) is not None:
         return redirect("workshops:live", workshop.pk)
     with translation.override(workshop.language):
-        form = JoinForm(request.POST or None)
+        form = JoinForm(_posted(request))
         if request.method == "POST" and form.is_valid():
             participant = actions.join(workshop, **form.cleaned_data)
             remember_participant(request, participant)
