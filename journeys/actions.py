@@ -35,7 +35,7 @@ def add_postit(stage, *, participant, text, column=None, colour=None, op_id=None
     with transaction.atomic():
         workshop = lock_workshop(stage.workshop_id)
         if prior := already_applied(workshop, op_id, participant):
-            return PostIt.objects.filter(pk=prior.payload.get("postit")).first()
+            return _as_of(PostIt.objects.filter(pk=prior.payload.get("postit")).first(), prior)
         stage = _stage(workshop, stage.pk)
         if participant is not None and (reason := workshop.writing_closed_reason(stage)):
             raise ActionError(reason, status=409)
@@ -60,16 +60,16 @@ def add_postit(stage, *, participant, text, column=None, colour=None, op_id=None
             author=participant,
             op_id=op_id or "",
         )
-        _emit_postit(workshop, stage, postit, "journeys.postit_added", op_id, participant)
-    return postit
+        event = _emit_postit(workshop, stage, postit, "journeys.postit_added", op_id, participant)
+    return _as_of(postit, event)
 
 
 def edit_postit(postit, *, participant, text, colour=None, op_id=None):
     """Authors edit their own post-its; the facilitator (participant=None) any."""
     with transaction.atomic():
         workshop = lock_workshop(postit.workshop_id)
-        if already_applied(workshop, op_id, participant):
-            return PostIt.objects.filter(pk=postit.pk).first()
+        if prior := already_applied(workshop, op_id, participant):
+            return _as_of(PostIt.objects.filter(pk=postit.pk).first(), prior)
         postit = _postit(workshop, postit.pk)
         _check_author(postit, participant)
         if participant is not None and (reason := workshop.writing_closed_reason(postit.stage)):
@@ -79,8 +79,10 @@ def edit_postit(postit, *, participant, text, colour=None, op_id=None):
         if colour and colour in allowed:
             postit.colour = colour
         postit.save()
-        _emit_postit(workshop, postit.stage, postit, "journeys.postit_edited", op_id, participant)
-    return postit
+        event = _emit_postit(
+            workshop, postit.stage, postit, "journeys.postit_edited", op_id, participant
+        )
+    return _as_of(postit, event)
 
 
 def delete_postit(postit, *, participant, op_id=None):
@@ -253,7 +255,7 @@ def _emit_postit(workshop, stage, postit, type, op_id, participant):
         "text": postit.text,
         "author": participant.pk if participant else None,
     }
-    emit(
+    return emit(
         workshop,
         type,
         payload,
@@ -263,6 +265,19 @@ def _emit_postit(workshop, stage, postit, type, op_id, participant):
         op_id=op_id,
         participant=participant,
     )
+
+
+def _as_of(postit, event):
+    """Tag what the writer is shown with the event it reflects (the reply's X-Seq).
+
+    The reply can reach the page after that event's push and later ones (a
+    slow upload, a retry): live.js then leaves it out rather than put an older
+    state back. A retried write is tagged with its first event; what it shows
+    is at least that recent.
+    """
+    if postit is not None:
+        postit.event_seq = event.seq
+    return postit
 
 
 def _emit_board(workshop, stage, type, payload, op_id):

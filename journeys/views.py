@@ -78,7 +78,7 @@ def add_postit(request, workshop, participant, stage_pk):
             _postit_context(workshop, postit, participant),
             request=request,
         )
-    return done(request, html)
+    return _with_seq(done(request, html), postit)
 
 
 @require_http_methods(["GET", "POST"])
@@ -107,13 +107,16 @@ def edit_postit(request, workshop, participant, postit_pk):
             with translation.override(workshop.language):
                 return render(request, f"{TEMPLATE}#edit_form", context, status=error.status)
         with translation.override(workshop.language):
-            return done(
-                request,
-                render_to_string(
-                    f"{TEMPLATE}#postit",
-                    _postit_context(workshop, postit, participant),
-                    request=request,
+            return _with_seq(
+                done(
+                    request,
+                    render_to_string(
+                        f"{TEMPLATE}#postit",
+                        _postit_context(workshop, postit, participant),
+                        request=request,
+                    ),
                 ),
+                postit,
             )
     with translation.override(workshop.language):
         return render(
@@ -221,6 +224,14 @@ def _bad_request():
     from django.utils.translation import gettext
 
     return gettext("This request is malformed; reload the page.")
+
+
+def _with_seq(response, postit):
+    """Which event the reply shows: live.js skips a reply its page has gone past."""
+    seq = getattr(postit, "event_seq", None)
+    if seq is not None:
+        response["X-Seq"] = str(seq)
+    return response
 
 
 def _reply(html, status, own=None):

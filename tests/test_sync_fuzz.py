@@ -25,13 +25,13 @@ the log, and no operation may have been applied twice.
     FUZZ_RUNS=<n>  changes the number of runs (default 1000)
 """
 
+import contextlib
 import json
 import os
 import random
 import struct
 import time
 from collections import defaultdict, deque
-from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -46,6 +46,7 @@ from journeys import views as journey_views
 from journeys.models import PostIt
 from mapping import views as map_views
 from mapping.kinds import build_map
+from tests.faults.model import Board, Node, attached, wall_truth
 from workshops import actions, consumers
 from workshops import hub as hub_module
 from workshops.access import SESSION_KEY
@@ -60,124 +61,6 @@ WALL, MAP = "wall", "map"
 
 def kind_of(seed):
     return MAP if seed % 10 == 9 else WALL
-
-
-# A small DOM: enough of htmx's out-of-band swaps to tell what a page shows --------------
-
-VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
-
-
-class Node:
-    __slots__ = ("tag", "attrs", "children", "parent")
-
-    def __init__(self, tag, attrs):
-        self.tag = tag
-        self.attrs = attrs
-        self.children = []
-        self.parent = None
-
-    def append(self, child):
-        if isinstance(child, Node):
-            child.parent = self
-        self.children.append(child)
-
-    def elements(self):
-        """Descendant elements, in document order."""
-        stack = [c for c in reversed(self.children) if isinstance(c, Node)]
-        while stack:
-            node = stack.pop()
-            yield node
-            stack.extend(c for c in reversed(node.children) if isinstance(c, Node))
-
-    def text(self):
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
-
-    def classes(self):
-        return self.attrs.get("class", "").split()
-
-    def clone(self):
-        copy = Node(self.tag, dict(self.attrs))
-        for child in self.children:
-            copy.append(child.clone() if isinstance(child, Node) else child)
-        return copy
-
-    def detach(self):
-        if self.parent is not None:
-            siblings = self.parent.children
-            siblings.pop(next(i for i, c in enumerate(siblings) if c is self))
-            self.parent = None
-
-    def replace_with(self, nodes):
-        parent = self.parent
-        siblings = parent.children
-        index = next(i for i, c in enumerate(siblings) if c is self)
-        for node in nodes:
-            if isinstance(node, Node):
-                node.parent = parent
-        siblings[index : index + 1] = nodes
-        self.parent = None
-
-    def ancestors(self):
-        node = self.parent
-        while node is not None:
-            yield node
-            node = node.parent
-
-
-class _Parser(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#fragment", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, {k: v if v is not None else "" for k, v in attrs})
-        self.stack[-1].append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_startendtag(self, tag, attrs):
-        self.stack[-1].append(Node(tag, {k: v if v is not None else "" for k, v in attrs}))
-
-    def handle_endtag(self, tag):
-        for i in range(len(self.stack) - 1, 0, -1):
-            if self.stack[i].tag == tag:
-                del self.stack[i:]
-                return
-
-    def handle_data(self, data):
-        self.stack[-1].append(data)
-
-
-_parsed = {}
-
-
-def parse(html):
-    """A fresh fragment for `html` (parsed once per distinct text)."""
-    tree = _parsed.get(html)
-    if tree is None:
-        if len(_parsed) > 4000:
-            _parsed.clear()
-        parser = _Parser()
-        parser.feed(html)
-        parser.close()
-        tree = _parsed[html] = parser.root
-    return tree.clone()
-
-
-def oob_elements(fragment):
-    """Out-of-band elements, outermost only: a nested one re-swaps what its parent put in."""
-    stack = [c for c in reversed(fragment.children) if isinstance(c, Node)]
-    while stack:
-        node = stack.pop()
-        if "hx-swap-oob" in node.attrs:
-            yield node
-        else:
-            stack.extend(c for c in reversed(node.children) if isinstance(c, Node))
-
-
-def attached(node, root):
-    return node is root or any(a is root for a in node.ancestors())
 
 
 # The server side of a socket: the real consumer, minus ASGI ---------------------------------
@@ -222,6 +105,7 @@ class SimConsumer(LiveConsumer):
         self.language = "fr"
         self.catching_up = True
         self.waiting = deque()
+        self.waiting_bytes = 0
         self.outbox = deque()
         self.draining = False
         self.connection_id = None
@@ -235,16 +119,45 @@ class SimConsumer(LiveConsumer):
 
 
 class Later:
-    """database_sync_to_async's stand-in: the call happens when the step resumes."""
+    """database_sync_to_async's stand-in.
 
-    __slots__ = ("fn", "args")
+    As with the real thing, three moments can be apart: the coroutine awaits;
+    the work runs (in Channels, in a thread: the log is read now); the
+    coroutine resumes on the loop, after whatever the loop ran meanwhile.
+    """
+
+    __slots__ = ("fn", "args", "done", "result")
 
     def __init__(self, fn, args):
         self.fn, self.args = fn, args
+        self.done = False
+        self.result = None
+
+    def run(self):
+        self.result = self.fn(*self.args)
+        self.done = True
 
     def __await__(self):
-        yield self
-        return self.fn(*self.args)
+        return (yield self)
+
+
+class Driven:
+    """A coroutine run by hand, one step at a time."""
+
+    def __init__(self, coro):
+        self.coro = coro
+        self.awaiting = None
+        self.finished = False
+
+    def step(self):
+        awaiting = self.awaiting
+        if isinstance(awaiting, Later) and not awaiting.done:
+            awaiting.run()
+            return
+        try:
+            self.awaiting = self.coro.send(awaiting.result if isinstance(awaiting, Later) else None)
+        except StopIteration:
+            self.finished = True
 
 
 def later(fn):
@@ -286,7 +199,7 @@ class SimLoop:
         self.world.timers.append((self.world.clock + delay, callback))
 
     def ensure_future(self, coro):
-        self.world.tasks.append(coro)
+        self.world.tasks.append(Driven(coro))
 
     create_task = ensure_future
 
@@ -318,6 +231,7 @@ class Conn:
         self.closing = False  # a clean close: what was sent arrives, then the close
         self.coro = None  # a receive() under way (hello: a catch-up)
         self.backlog = 0
+        self.high = None  # highest seq this socket has brought its page to, once caught up
         self.consumer = SimConsumer(
             self, world.workshop_id, page.audience, page.participant_id, world.queue_limit
         )
@@ -327,24 +241,24 @@ class Conn:
             self.to_page.append(text)
 
     def step(self):
-        """Resume the receive() under way: the catch-up reads the log now."""
-        try:
-            self.coro.send(None)
-        except StopIteration:
+        """One step of the receive() under way (a hello: a catch-up)."""
+        self.coro.step()
+        if self.coro.finished:
             self.coro = None
 
     def receive_next(self):
         text = self.to_server.popleft()
         if self.server_alive:
-            self.coro = self.consumer.receive(text_data=text)
+            self.coro = Driven(self.consumer.receive(text_data=text))
             self.step()
 
 
 # A page: static/js/live.js, step by step ---------------------------------------------------
 
 
-class Page:
+class Page(Board):
     def __init__(self, world, name, audience, participant, user, initial):
+        super().__init__()
         self.world = world
         self.name = name
         self.audience = audience
@@ -352,10 +266,6 @@ class Page:
         self.participant_id = participant.pk if participant else None
         self.user = user
         html, seq, own = initial
-        self.dom = Node("body", {})
-        self.ids = defaultdict(list)
-        for ident in ("live", "stage-list", "controls", "done-button", "toast"):
-            self.insert(self.dom, Node("div", {"id": ident}))
         self.last = seq
         self.early = {}
         self.own = set(own)
@@ -365,7 +275,7 @@ class Page:
         self.queue = []  # the offline queue: entries {op, data, target}
         self.flushing = False
         self.flush_timer = False
-        self.forms = []  # edit forms opened (post-it id, node)
+        self.slow_replies = world.rng.random() < 0.3
         self.apply(html)
 
     def log(self, *what):
@@ -455,98 +365,7 @@ class Page:
         if self.early:
             self.hello()
 
-    # htmx, on a DOM indexed by id
-
-    def index(self, node, add):
-        for n in (node, *node.elements()):
-            ident = n.attrs.get("id")
-            if ident:
-                if add:
-                    self.ids[ident].append(n)
-                else:
-                    self.ids[ident].remove(n)
-
-    def by_id(self, ident):
-        found = self.ids.get(ident)
-        return found[0] if found else None
-
-    def insert(self, parent, child):
-        parent.append(child)
-        if isinstance(child, Node) and attached(parent, self.dom):
-            self.index(child, True)
-
-    def remove(self, node):
-        if attached(node, self.dom):
-            self.index(node, False)
-        node.detach()
-
-    def replace(self, node, nodes):
-        if attached(node, self.dom):
-            self.index(node, False)
-            node.replace_with(nodes)
-            for new in nodes:
-                if isinstance(new, Node):
-                    self.index(new, True)
-        else:
-            node.replace_with(nodes)
-
-    def apply(self, html):
-        """htmx.swap(document.body, html, {swapStyle: 'none'}): out-of-band swaps only."""
-        for element in list(oob_elements(parse(html))):
-            self.oob_swap(element)
-        self.after_change()
-
-    def oob_swap(self, element):
-        value = element.attrs.pop("hx-swap-oob")
-        style, ident = "outerHTML", element.attrs.get("id")
-        if value == "true":
-            pass
-        elif ":" in value:
-            style, selector = value.split(":", 1)
-            assert selector.startswith("#"), selector
-            ident = selector[1:]
-        else:
-            style = value
-        element.detach()
-        for target in list(self.ids.get(ident, ())):
-            fragment = [element.clone()] if style == "outerHTML" else [
-                c.clone() if isinstance(c, Node) else c for c in element.children
-            ]
-            # live.js's htmx:oobBeforeSwap: an added post-it replaces any copy already
-            # on the page, and the "not sent yet" card of its operation.
-            for child in fragment:
-                if isinstance(child, Node):
-                    existing = self.by_id(child.attrs["id"]) if "id" in child.attrs else None
-                    if existing is not None and existing is not target:
-                        self.remove(existing)
-                    if "data-op" in child.attrs:
-                        self.remove_pending(child.attrs["data-op"])
-            if style == "outerHTML":
-                if target.parent is not None:
-                    self.replace(target, fragment)
-            elif style == "beforeend":
-                for child in fragment:
-                    self.insert(target, child)
-            elif style == "innerHTML":
-                for child in list(target.children):
-                    if isinstance(child, Node):
-                        self.remove(child)
-                target.children = []
-                for child in fragment:
-                    self.insert(target, child)
-            elif style == "delete":
-                self.remove(target)
-            else:
-                raise AssertionError(f"swap style not modelled: {style}")
-
-    def swap_into(self, target, html):
-        """A reply's main swap (hx-swap="outerHTML" on its target), after its OOB parts."""
-        fragment = parse(html)
-        for element in list(oob_elements(fragment)):
-            self.oob_swap(element)
-        if attached(target, self.dom):
-            self.replace(target, list(fragment.children))
-        self.after_change()
+    # htmx (Board), plus live.js's afterChange: "not sent yet" cards come back
 
     def after_change(self):
         self.show_pendings()
@@ -564,16 +383,12 @@ class Page:
             card.append(text)
             self.insert(container, card)
 
-    def remove_pending(self, op):
-        card = self.by_id(f"pending-{op}")
-        if card is not None:
-            self.remove(card)
-
     # the offline queue
 
     def submit_postit(self, data):
         op = self.world.new_op()
         data = {**data, "op_id": op}
+        self.world.written[data["text"]] = "journeys.postit_added"
         target = f"postits-{self.world.stage.pk}-{data['column']}"
         self.queue.append({"op": op, "data": data, "target": target})
         self.world.queued_ops.add(op)
@@ -587,8 +402,14 @@ class Page:
         self.flush_timer = False
         entry = self.queue[0]
         self.world.send_request(
-            Request(self, "queue", journey_views.add_postit, entry["data"],
-                    stage_pk=self.world.stage.pk, entry=entry)
+            Request(
+                self,
+                "queue",
+                journey_views.add_postit,
+                entry["data"],
+                stage_pk=self.world.stage.pk,
+                entry=entry,
+            )
         )
 
     def queue_outcome(self, request, response):
@@ -633,14 +454,6 @@ class Page:
         elif html:
             self.apply(html)
 
-    # what the person sees
-
-    def postits(self):
-        return [
-            n for n in self.dom.elements()
-            if n.tag == "article" and "postit" in n.classes() and "is-pending" not in n.classes()
-        ]
-
 
 class Request:
     def __init__(self, page, mode, view, data, target=None, entry=None, method="post", **kwargs):
@@ -655,8 +468,16 @@ class Request:
         self.duplicate = False
 
     def copy(self):
-        twin = Request(self.page, self.mode, self.view, self.data, self.target, self.entry,
-                       self.method, **self.kwargs)
+        twin = Request(
+            self.page,
+            self.mode,
+            self.view,
+            self.data,
+            self.target,
+            self.entry,
+            self.method,
+            **self.kwargs,
+        )
         twin.duplicate = True
         return twin
 
@@ -665,7 +486,7 @@ class Request:
 
 
 class World:
-    def __init__(self, seed, fixture):
+    def __init__(self, seed, fixture, people=None):
         self.seed = seed
         self.rng = random.Random(seed)
         self.fixture = fixture
@@ -673,24 +494,30 @@ class World:
         self.workshop_id = fixture.workshop.pk
         self.stage = fixture.stages[self.kind]
         self.queue_limit = self.rng.choice([3, 1000, 1000])
+        # Strict runs lose, reorder and shed no push: then a socket, once caught
+        # up, must never skip a seq (a page would heal, but only if more came).
+        self.strict = self.rng.random() < 0.4
         self.hub = SimHub(self)
         self.clock = 1000.0  # seconds, for the consumer's hello throttle
         self.timers = []  # (due, callback) from call_later
         self.tasks = []  # coroutines started with ensure_future
         self.inbox = []  # published, not yet delivered to this process
         self.conns = []
-        self.requests = []  # on their way to the server
-        self.replies = []  # on their way back: (request, response or None)
+        self.requests = []  # on their way to the server: [due step, request]
+        self.replies = []  # on their way back: [due step, (request, response or None)]
+        self.step_no = 0
         self.history = []  # requests the server has seen, for late re-sends
         self.accepted = set()  # op ids answered 200
         self.queued_ops = set()
+        self.texts = 0
+        self.written = {}  # text -> "added" / "edited", for the post-its
         self.refused = []
         self.ops_sent = set()
         self.faults = True
         self.behind_since = None
         self.trace = deque(maxlen=80)
         self.factory = RequestFactory()
-        self.pages = self.make_pages()
+        self.pages = self.make_pages(people)
 
     def log(self, *what):
         self.trace.append(" ".join(str(w) for w in what))
@@ -700,19 +527,47 @@ class World:
         self.ops_sent.add(op)
         return op
 
-    def make_pages(self):
+    def make_pages(self, chosen=None):
+        """The console and 2 to 4 others (or, scripted, the console and `chosen` people)."""
         fx = self.fixture
         people = list(fx.participants)
         self.rng.shuffle(people)
         count = self.rng.randint(3, 5)
-        pages = [Page(self, "console", "facilitator", None, fx.facilitator,
-                      fx.initial[self.kind, "facilitator", None])]
-        if self.rng.random() < 0.3:
-            pages.append(Page(self, "projector", "projector", None, fx.facilitator,
-                              fx.initial[self.kind, "projector", None]))
+        if chosen is not None:
+            people = [p for name in chosen for p in fx.participants if p.display_name == name]
+            count = len(people) + 1
+        pages = [
+            Page(
+                self,
+                "console",
+                "facilitator",
+                None,
+                fx.facilitator,
+                fx.initial[self.kind, "facilitator", None],
+            )
+        ]
+        if chosen is None and self.rng.random() < 0.3:
+            pages.append(
+                Page(
+                    self,
+                    "projector",
+                    "projector",
+                    None,
+                    fx.facilitator,
+                    fx.initial[self.kind, "projector", None],
+                )
+            )
         for person in people[: count - len(pages)]:
-            pages.append(Page(self, person.display_name, "participant", person, None,
-                              fx.initial[self.kind, "participant", person.pk]))
+            pages.append(
+                Page(
+                    self,
+                    person.display_name,
+                    "participant",
+                    person,
+                    None,
+                    fx.initial[self.kind, "participant", person.pk],
+                )
+            )
         for page in pages:
             page.connect()
         return pages
@@ -727,11 +582,21 @@ class World:
             self.ops_sent.add(request.data["op_id"])
         if self.chance(0.08):
             request.page.log("request lost", request.view.__name__)
-            self.replies.append((request, None))  # the page sees a network error
+            self.replies.append([self.later(request.page), (request, None)])  # network error
             return
-        self.requests.append(request)
+        self.requests.append([self.later(request.page), request])
         if self.chance(0.08):
-            self.requests.append(request.copy())
+            self.requests.append([self.later(request.page), request.copy()])
+
+    def later(self, page, reply=False):
+        """When something sent now may arrive: at once, or (slow lane) much later.
+
+        Some phones get their replies late while their socket is fine (a weak
+        radio, a busy proxy): there a reply crosses the pushes that follow it.
+        """
+        if self.chance(0.6 if reply and page.slow_replies else 0.1):
+            return self.step_no + self.rng.randint(5, 60)
+        return self.step_no
 
     def serve(self, request):
         """The request reaches the server: the real view, in its own transaction."""
@@ -759,17 +624,26 @@ class World:
         for _sids, callback, _robust in callbacks:
             callback()
         self.history.append(request)
-        page.log("served", request.view.__name__, data.get("op_id"), response.status_code,
-                 response.get("X-Seq"), "dup" if request.duplicate else "")
+        page.log(
+            "served",
+            request.view.__name__,
+            data.get("op_id"),
+            response.status_code,
+            response.get("X-Seq"),
+            "dup" if request.duplicate else "",
+        )
         if request.duplicate:
             return
         if self.chance(0.1):
             page.log("reply lost")
             response = None
-        self.replies.append((request, response))
+        self.replies.append([self.later(page, reply=True), (request, response)])
+
+    def serve_next(self):
+        self.serve(self.requests.pop(self.pick(self.requests))[1])
 
     def reply(self, index):
-        request, response = self.replies.pop(index)
+        _due, (request, response) = self.replies.pop(index)
         page = request.page
         if request.mode == "queue":
             page.queue_outcome(request, response)
@@ -789,11 +663,8 @@ class World:
             conn.to_page.clear()
         if conn.server_alive:
             conn.server_alive = False
-            coro = self.hub.detach(conn.consumer)
-            try:
-                coro.send(None)
-            except StopIteration:
-                pass
+            with contextlib.suppress(StopIteration):  # no relay: it finishes at once
+                self.hub.detach(conn.consumer).send(None)
 
     def drop_socket(self, page):
         """The server or the network ends a socket: cleanly (the page hears the close
@@ -829,6 +700,14 @@ class World:
             return
         message = json.loads(text)
         page.log("got", message.get("type", "frame"), message.get("seq"))
+        if message.get("type") in ("synced", "snapshot"):
+            conn.high = message["seq"]
+        elif "type" not in message and conn.high is not None:
+            if self.strict:
+                assert message["seq"] <= conn.high + 1, (
+                    f"{page.name}'s socket skipped from {conn.high} to {message['seq']}"
+                )
+            conn.high = max(conn.high, message["seq"])
         page.handle(message)
 
     # the people
@@ -843,74 +722,126 @@ class World:
         rng = self.rng
         stage = self.stage
         visible = [n for n in page.postits() if attached(n, page.dom)]
-        mine = [n for n in visible if page.participant is None
-                or int(n.attrs["data-pid"]) in page.own]
+        mine = [
+            n for n in visible if page.participant is None or int(n.attrs["data-pid"]) in page.own
+        ]
         roll = rng.random()
         if page.audience == "projector":
             return
         if page.participant is None and roll < 0.06:
             return self.theme_op(page)
         if mine and roll < 0.3:
-            node = rng.choice(mine)
+            node = self.recent(mine)
             pid = int(node.attrs["data-pid"])
             form = Node("form", {"id": f"postit-{pid}", "class": "postit postit-editing"})
             page.replace(node, [form])
             page.log("edit", pid)
-            self.send_request(Request(
-                page, "htmx", journey_views.edit_postit,
-                {"text": self.text(), "op_id": self.new_op()}, target=form, postit_pk=pid,
-            ))
+            text = self.text()
+            self.written[text] = "journeys.postit_edited"
+            self.send_request(
+                Request(
+                    page,
+                    "htmx",
+                    journey_views.edit_postit,
+                    {"text": text, "op_id": self.new_op()},
+                    target=form,
+                    postit_pk=pid,
+                )
+            )
             return
         if mine and roll < 0.42:
-            pid = int(rng.choice(mine).attrs["data-pid"])
+            pid = int(self.recent(mine).attrs["data-pid"])
             page.log("delete", pid)
-            self.send_request(Request(page, "htmx", journey_views.delete_postit,
-                                      {"op_id": self.new_op()}, postit_pk=pid))
+            self.send_request(
+                Request(
+                    page,
+                    "htmx",
+                    journey_views.delete_postit,
+                    {"op_id": self.new_op()},
+                    postit_pk=pid,
+                )
+            )
             return
         if page.participant is None and visible and roll < 0.65:
-            picked = rng.sample(visible, min(len(visible), rng.randint(1, 3)))
-            themes = [n.attrs["id"].removeprefix("cluster-") for n in page.dom.elements()
-                      if n.tag == "section" and "theme" in n.classes()]
+            picked = {self.recent(visible) for _ in range(rng.randint(1, 3))}
+            themes = [
+                n.attrs["id"].removeprefix("cluster-")
+                for n in page.dom.elements()
+                if n.tag == "section" and "theme" in n.classes()
+            ]
             cluster = rng.choice(themes + [""])
             page.log("move", [n.attrs["data-pid"] for n in picked], "to", cluster or "column")
-            data = {"cluster": cluster, "postits": [n.attrs["data-pid"] for n in picked],
-                    "op_id": self.new_op()}
-            self.send_request(Request(page, "htmx", journey_views.cluster_assign, data,
-                                      stage_pk=stage.pk))
+            data = {
+                "cluster": cluster,
+                "postits": [n.attrs["data-pid"] for n in picked],
+                "op_id": self.new_op(),
+            }
+            self.send_request(
+                Request(page, "htmx", journey_views.cluster_assign, data, stage_pk=stage.pk)
+            )
             return
         column = rng.choice(fx.columns)
         page.log("post")
         page.submit_postit({"text": self.text(), "column": column})
 
+    def recent(self, nodes):
+        """Often the newest post-it: where writes and slow replies cross."""
+        if self.rng.random() < 0.6:
+            return max(nodes, key=lambda n: int(n.attrs["data-pid"]))
+        return self.rng.choice(nodes)
+
     def theme_op(self, page):
         rng = self.rng
-        themes = [n.attrs["id"].removeprefix("cluster-") for n in page.dom.elements()
-                  if n.tag == "section" and "theme" in n.classes()]
+        themes = [
+            n.attrs["id"].removeprefix("cluster-")
+            for n in page.dom.elements()
+            if n.tag == "section" and "theme" in n.classes()
+        ]
         roll = rng.random()
         if themes and roll < 0.3:
             cluster = int(rng.choice(themes))
             page.log("delete theme", cluster)
-            self.send_request(Request(page, "htmx", journey_views.cluster_delete,
-                                      {"op_id": self.new_op()}, cluster_pk=cluster))
+            self.send_request(
+                Request(
+                    page,
+                    "htmx",
+                    journey_views.cluster_delete,
+                    {"op_id": self.new_op()},
+                    cluster_pk=cluster,
+                )
+            )
         elif themes and roll < 0.6:
             cluster = int(rng.choice(themes))
             page.log("rename theme", cluster)
-            self.send_request(Request(page, "htmx", journey_views.cluster_rename,
-                                      {"name": self.text(), "op_id": self.new_op()},
-                                      cluster_pk=cluster))
+            self.send_request(
+                Request(
+                    page,
+                    "htmx",
+                    journey_views.cluster_rename,
+                    {"name": self.text(), "op_id": self.new_op()},
+                    cluster_pk=cluster,
+                )
+            )
         else:
             page.log("add theme")
-            self.send_request(Request(page, "htmx", journey_views.cluster_add,
-                                      {"name": self.text(), "op_id": self.new_op()},
-                                      stage_pk=self.stage.pk))
+            self.send_request(
+                Request(
+                    page,
+                    "htmx",
+                    journey_views.cluster_add,
+                    {"name": self.text(), "op_id": self.new_op()},
+                    stage_pk=self.stage.pk,
+                )
+            )
 
     def write_on_map(self, page):
         rng = self.rng
         stage = self.stage
         if page.audience == "projector":
             return
-        cards = [n for n in page.dom.elements()
-                 if n.tag == "article" and "map-actor-card" in n.classes()]
+        cards = [
+            n for n in page.dom.elements() if n.tag == "article" and "map-actor-card" in n.classes()
+        ]
         refs = [n.attrs["id"].removeprefix(f"actor-{stage.pk}-") for n in cards]
         others = [r for r in refs if r != "centre"]
         roll = rng.random()
@@ -920,46 +851,76 @@ class World:
             if rng.random() < 0.3:
                 data["circle"] = rng.choice(["suppliers", "clients"])
             page.log("edit actor", ref)
-            self.send_request(Request(page, "htmx", map_views.actor_edit, data,
-                                      stage_pk=stage.pk, ref=ref))
+            self.send_request(
+                Request(page, "htmx", map_views.actor_edit, data, stage_pk=stage.pk, ref=ref)
+            )
         elif others and roll < 0.45:
             ref = rng.choice(others)
             page.log("remove actor", ref)
             # The pushed card's form carries no op id (it would be shared by the room).
-            self.send_request(Request(page, "htmx", map_views.actor_delete, {},
-                                      stage_pk=stage.pk, ref=ref))
+            self.send_request(
+                Request(page, "htmx", map_views.actor_delete, {}, stage_pk=stage.pk, ref=ref)
+            )
         elif others and page.participant is None and roll < 0.6:
             ref = rng.choice(others)
             page.log("move actor", ref)
-            self.send_request(Request(
-                page, "htmx", map_views.actor_move,
-                {"x": rng.randint(0, 900), "y": rng.randint(0, 600), "op_id": self.new_op()},
-                stage_pk=stage.pk, ref=ref,
-            ))
+            self.send_request(
+                Request(
+                    page,
+                    "htmx",
+                    map_views.actor_move,
+                    {"x": rng.randint(0, 900), "y": rng.randint(0, 600), "op_id": self.new_op()},
+                    stage_pk=stage.pk,
+                    ref=ref,
+                )
+            )
         else:
             page.log("add actor")
-            self.send_request(Request(
-                page, "htmx", map_views.actor_new,
-                {"name": self.text(), "circle": rng.choice(["suppliers", "clients"]),
-                 "scope": "internal", "op_id": self.new_op()},
-                stage_pk=stage.pk,
-            ))
+            self.send_request(
+                Request(
+                    page,
+                    "htmx",
+                    map_views.actor_new,
+                    {
+                        "name": self.text(),
+                        "circle": rng.choice(["suppliers", "clients"]),
+                        "scope": "internal",
+                        "op_id": self.new_op(),
+                    },
+                    stage_pk=stage.pk,
+                )
+            )
 
     def text(self):
+        """Unique within the run, so that what was applied can be counted by its text."""
         words = ["délai", "ticket", "relance", "<b>", "R&D", '"urgent"', "O'Neil", "SLA"]
-        return f"{self.rng.choice(words)} {self.rng.randint(1, 999)}"
+        self.texts += 1
+        return f"{self.rng.choice(words)} {self.texts}"
 
     # the run
 
     def steps(self):
+        return self.choose(self.options())
+
+    def choose(self, options):
+        """One of the (weight, action) options, at random by weight."""
+        roll = self.rng.random() * sum(weight for weight, _ in options)
+        for weight, action in options:
+            roll -= weight
+            if roll <= 0:
+                return action
+        return options[-1][1]
+
+    def options(self, settling=False):
         """Everything that could happen next, with its weight."""
         rng = self.rng
         options = []
         pages = self.pages
-        options.append((6.0, lambda: self.write(rng.choice(pages))))
-        if self.requests:
-            options.append((4.0, lambda: self.serve(self.requests.pop(self.pick(self.requests)))))
-        if self.replies:
+        if not settling:
+            options.append((6.0, lambda: self.write(rng.choice(pages))))
+        if self.due(self.requests):
+            options.append((4.0, lambda: self.serve_next()))
+        if self.due(self.replies):
             options.append((4.0, lambda: self.reply(self.pick(self.replies))))
         if self.inbox:
             options.append((6.0, lambda: self.deliver_publish(self.pick(self.inbox))))
@@ -981,14 +942,17 @@ class World:
         if closed:
             options.append((3.0, lambda: self.finish_close(rng.choice(closed))))
         online = [p for p in pages if p.socket is not None and p.socket.server_alive]
-        if online:
+        if online and not settling:
             options.append((0.5, lambda: self.drop_socket(rng.choice(online))))
             options.append((0.2, lambda: self.lag(rng.choice(online))))
         due = [p for p in pages if p.reconnect_due]
         if due:
             options.append((2.0, lambda: rng.choice(due).connect()))
-        dead = [p for p in pages if p.socket is not None and not p.socket.server_alive
-                and not p.socket.closing]
+        dead = [
+            p
+            for p in pages
+            if p.socket is not None and not p.socket.server_alive and not p.socket.closing
+        ]
         if dead:
             options.append((1.0, lambda: rng.choice(dead).reconnect_now()))
         gaps = [p for p in pages if p.gap_timer]
@@ -1000,21 +964,16 @@ class World:
         lagging = [c for c in self.conns if c.backlog]
         if lagging:
             options.append((1.0, lambda: self.unlag(rng.choice(lagging))))
-        if self.history:
+        if self.history and not settling:
             options.append((0.3, self.resend_late))
-        options.append((0.5, self.watchdog))
-        total = sum(w for w, _ in options)
-        roll = rng.random() * total
-        for weight, action in options:
-            roll -= weight
-            if roll <= 0:
-                return action
-        return options[-1][1]
+        if not settling:
+            options.append((0.5, self.watchdog))
+        return options
 
     def run_task(self, index):
-        try:
-            self.tasks[index].send(None)
-        except StopIteration:
+        task = self.tasks[index]
+        task.step()
+        if task.finished:
             self.tasks.pop(index)
 
     def fire_timer(self):
@@ -1023,19 +982,27 @@ class World:
         self.timers.remove(timer)
         timer[1]()
 
+    def due(self, items):
+        return [i for i, (due, _item) in enumerate(items) if due <= self.step_no]
+
     def pick(self, items):
         """Mostly the oldest first; sometimes one overtakes the others."""
-        if len(items) > 1 and self.chance(0.25):
+        if items is self.inbox:
+            if self.strict or not self.chance(0.25):
+                return 0
             return self.rng.randrange(len(items))
-        return 0
+        ready = self.due(items)
+        if len(ready) > 1 and self.chance(0.25):
+            return self.rng.choice(ready)
+        return ready[0]
 
     def lose_publish(self):
-        if self.faults:
+        if self.faults and not self.strict:
             _workshop_id, message = self.inbox.pop(self.rng.randrange(len(self.inbox)))
             self.log("publish lost", message.get("seq"))
 
     def lag(self, page):
-        if self.faults:
+        if self.faults and not self.strict:
             page.log("stops reading")
             page.socket.backlog = page.socket.consumer.lag_bytes + 1
 
@@ -1047,7 +1014,7 @@ class World:
         if self.faults:
             request = self.rng.choice(self.history).copy()
             request.page.log("late re-send", request.view.__name__, request.data.get("op_id"))
-            self.requests.append(request)
+            self.requests.append([self.later(request.page), request])
 
     def finish_close(self, conn):
         conn.page_open = False
@@ -1059,6 +1026,7 @@ class World:
         ops = self.rng.randint(20, 40)
         for _ in range(ops * 4):
             self.clock += self.rng.random() * 0.05
+            self.step_no += 1
             self.steps()()
         self.settle()
 
@@ -1067,6 +1035,15 @@ class World:
         self.faults = False
         for conn in self.conns:
             conn.backlog = 0
+        self.step_no += 10_000  # the slow lane arrives too
+        # First in random order, as the healed network delivers it...
+        for _ in range(5000):
+            options = self.options(settling=True)
+            if not options:
+                break
+            self.clock += self.rng.random() * 0.05
+            self.choose(options)()
+        # ...then whatever waits on a timer or on the watchdog.
         quiet = 0
         for _ in range(500):
             moved = self.settle_once()
@@ -1078,18 +1055,28 @@ class World:
             raise AssertionError("the pages never settled")
         # An edit whose request was lost leaves its form open: the person cancels it.
         for page in self.pages:
-            for form in [n for n in page.dom.elements() if n.tag == "form"
-                         and "postit-editing" in n.classes()]:
+            for form in [
+                n
+                for n in page.dom.elements()
+                if n.tag == "form" and "postit-editing" in n.classes()
+            ]:
                 pid = int(form.attrs["id"].removeprefix("postit-"))
-                request = Request(page, "htmx", journey_views.show_postit, {}, target=form,
-                                  method="get", postit_pk=pid)
+                request = Request(
+                    page,
+                    "htmx",
+                    journey_views.show_postit,
+                    {},
+                    target=form,
+                    method="get",
+                    postit_pk=pid,
+                )
                 self.serve(request)
                 self.reply(len(self.replies) - 1)
 
     def settle_once(self):
         moved = False
         while self.requests:
-            self.serve(self.requests.pop(0))
+            self.serve(self.requests.pop(0)[1])
             moved = True
         while self.replies:
             self.reply(0)
@@ -1097,21 +1084,27 @@ class World:
         while self.inbox:
             self.deliver_publish(0)
             moved = True
-        while self.tasks:
-            self.run_task(0)
+        # Coroutines take turns, as on the event loop (one may wait for another's lock).
+        for _ in range(10_000):
+            busy = [c for c in self.conns if c.coro is not None or (c.to_server and c.server_alive)]
+            if not busy and not self.tasks:
+                break
             moved = True
+            for index in reversed(range(len(self.tasks))):
+                self.run_task(index)
+            for conn in busy:
+                if conn.coro is not None:
+                    conn.step()
+                else:
+                    conn.receive_next()
+        else:
+            raise AssertionError("the consumers' coroutines never finished")
         if self.timers and not moved:
             self.clock = max(self.clock, min(due for due, _ in self.timers))
         while any(due <= self.clock for due, _ in self.timers):
             self.fire_timer()
             moved = True
         for conn in list(self.conns):
-            while conn.coro is not None or (conn.to_server and conn.server_alive):
-                if conn.coro is not None:
-                    conn.step()
-                else:
-                    conn.receive_next()
-                moved = True
             conn.to_server.clear()
             while conn.to_page:
                 self.deliver_to_page(conn)
@@ -1141,11 +1134,14 @@ class World:
         if self.kind == WALL:
             truth = wall_truth(self.stage)
             for page in self.pages:
-                seen = wall_board(page)
+                seen = page.wall()
                 if seen != truth:
-                    problems.append(f"{page.name}'s board differs from the database:\n"
-                                    f"  page only: {sorted(set(seen.items()) - set(truth.items()))}\n"
-                                    f"  db only:   {sorted(set(truth.items()) - set(seen.items()))}")
+                    only_page = sorted(set(seen.items()) - set(truth.items()), key=str)
+                    only_db = sorted(set(truth.items()) - set(seen.items()), key=str)
+                    problems.append(
+                        f"{page.name}'s board differs from the database:\n"
+                        f"  page only: {only_page}\n  db only:   {only_db}"
+                    )
         else:
             truth = map_truth(self.stage)
             for page in self.pages:
@@ -1155,9 +1151,11 @@ class World:
                 else:
                     truth_here = truth
                 if seen != truth_here:
-                    problems.append(f"{page.name}'s map differs from the database:\n"
-                                    f"  page: {sorted(seen.items())}\n"
-                                    f"  db:   {sorted(truth_here.items())}")
+                    problems.append(
+                        f"{page.name}'s map differs from the database:\n"
+                        f"  page: {sorted(seen.items())}\n"
+                        f"  db:   {sorted(truth_here.items())}"
+                    )
         for page in self.pages:
             if page.queue or any("is-pending" in n.classes() for n in page.dom.elements()):
                 problems.append(f"{page.name} still has post-its waiting to be sent")
@@ -1168,8 +1166,11 @@ class World:
             if page.last != seq:
                 problems.append(f"{page.name} is at seq {page.last}, the room at {seq}")
         # Exactly once: one event per operation id, and one post-it per queued write.
-        events = list(Event.objects.filter(workshop_id=self.workshop_id, seq__gt=self.fixture.seq[
-            self.kind]).values_list("op_id", flat=True))
+        events = list(
+            Event.objects.filter(
+                workshop_id=self.workshop_id, seq__gt=self.fixture.seq[self.kind]
+            ).values_list("op_id", flat=True)
+        )
         counted = defaultdict(int)
         for op in events:
             if op:
@@ -1183,12 +1184,24 @@ class World:
         missing = self.accepted - set(counted)
         if missing:
             problems.append(f"answered 200 but not in the log: {missing}")
-        postits = defaultdict(int)
-        for op in PostIt.objects.filter(stage=self.stage).values_list("op_id", flat=True):
-            postits[op] += 1
-        doubled = {op: n for op, n in postits.items() if op and n > 1}
+        # Counted by what was written, whatever the server did with the op ids.
+        applied = defaultdict(int)
+        for type, payload in Event.objects.filter(
+            workshop_id=self.workshop_id,
+            seq__gt=self.fixture.seq[self.kind],
+            type__in=["journeys.postit_added", "journeys.postit_edited"],
+        ).values_list("type", "payload"):
+            applied[type, payload["text"]] += 1
+        doubled = {key: n for key, n in applied.items() if n > 1}
         if doubled:
-            problems.append(f"post-its created twice: {doubled}")
+            problems.append(f"writes applied more than once: {doubled}")
+        lost = [
+            text
+            for text, type in self.written.items()
+            if type == "journeys.postit_added" and not applied[type, text]
+        ]
+        if lost:
+            problems.append(f"post-its never applied: {lost}")
         unsent = self.queued_ops - set(counted)
         if unsent:
             problems.append(f"queued post-its never applied: {unsent}")
@@ -1208,33 +1221,6 @@ class StatusOnly:
         return default
 
 
-def wall_truth(stage):
-    truth = {}
-    for pk, text, column, cluster in PostIt.objects.filter(stage=stage).values_list(
-        "pk", "text", "column", "cluster_id"
-    ):
-        place = f"cluster-{cluster}-postits" if cluster else f"postits-{stage.pk}-{column}"
-        truth[pk] = (text, place)
-    return truth
-
-
-def wall_board(page):
-    board = {}
-    for node in page.dom.elements():
-        classes = node.classes()
-        if node.tag == "form" and "postit-editing" in classes:
-            board[("open form", node.attrs["id"])] = None
-        if node.tag != "article" or "postit" not in classes or "is-pending" in classes:
-            continue
-        pid = int(node.attrs["data-pid"])
-        text = next(n for n in node.elements() if "postit-text" in n.classes()).text().strip()
-        place = next(a.attrs.get("id") for a in node.ancestors() if "postits" in a.classes())
-        if pid in board:
-            board[("twice", pid)] = (text, place)
-        board[pid] = (text, place)
-    return board
-
-
 def map_truth(stage):
     built = build_map(stage)
     return {a.ref: (a.display_name, a.circle) for a in built["actors"]}
@@ -1247,16 +1233,22 @@ def map_board(page):
         for node in page.dom.elements():
             if node.tag == "g" and "map-actor" in node.classes():
                 ref = node.attrs["id"].removeprefix(f"map-actor-{stage.pk}-")
-                circle = next(c for c in node.classes() if c.startswith("is-") and c not in (
-                    "is-internal", "is-external", "is-nudged"))
+                circle = next(
+                    c
+                    for c in node.classes()
+                    if c.startswith("is-") and c not in ("is-internal", "is-external", "is-nudged")
+                )
                 board[ref] = circle.removeprefix("is-")
         return board
     for node in page.dom.elements():
         if node.tag == "article" and "map-actor-card" in node.classes():
             ref = node.attrs["id"].removeprefix(f"actor-{stage.pk}-")
             name = next(n for n in node.elements() if "actor-name" in n.classes()).text().strip()
-            circle = next(c for c in node.classes() if c.startswith("is-") and c not in (
-                "is-internal", "is-external"))
+            circle = next(
+                c
+                for c in node.classes()
+                if c.startswith("is-") and c not in ("is-internal", "is-external")
+            )
             if ref in board:
                 board[("twice", ref)] = name
             board[ref] = (name, circle.removeprefix("is-"))
@@ -1279,8 +1271,14 @@ class Fixture:
         ]
         stages = list(room.workshop.stages.order_by("position"))
         self.stages = {
-            WALL: next(s for s in stages if s.kind == "wall" and not s.private_writing
-                       and not s.anonymous and len(s.config.get("columns", [])) > 1),
+            WALL: next(
+                s
+                for s in stages
+                if s.kind == "wall"
+                and not s.private_writing
+                and not s.anonymous
+                and len(s.config.get("columns", [])) > 1
+            ),
             MAP: next(s for s in stages if s.kind == "map"),
         }
         self.columns = [c["key"] for c in self.stages[WALL].config["columns"]]
@@ -1295,8 +1293,9 @@ class Fixture:
         if kind == WALL:
             journeys.add_cluster(stage, name="Délais")
             journeys.add_cluster(stage, name="Accueil")
-            journeys.add_postit(stage, participant=self.room.alice, text="Déjà là",
-                                column=self.columns[0])
+            journeys.add_postit(
+                stage, participant=self.room.alice, text="Déjà là", column=self.columns[0]
+            )
         workshop = Workshop.objects.select_related("current_stage").get(pk=self.workshop.pk)
         self.seq[kind] = workshop.seq
         page = LiveConsumer.__new__(LiveConsumer)
@@ -1308,7 +1307,10 @@ class Fixture:
             page.participant_id = participant.pk if participant else None
             snapshot = json.loads(page._snapshot(workshop))
             self.initial[kind, audience, page.participant_id] = (
-                snapshot["html"], snapshot["seq"], snapshot["own"])
+                snapshot["html"],
+                snapshot["seq"],
+                snapshot["own"],
+            )
 
 
 @pytest.fixture
@@ -1335,7 +1337,10 @@ def test_it_converges_every_page_on_the_database_under_random_faults(
         with transaction.atomic():
             fixture.prepare(kind)
             for seed in mine:
+                t0 = time.perf_counter()
                 problems = run_one(seed, fixture, monkeypatch)
+                if os.environ.get("FUZZ_TIMES"):
+                    print(f"seed {seed} {kind} {time.perf_counter() - t0:.2f}s", flush=True)
                 if problems:
                     failures.append((seed, problems))
                     if len(failures) >= 3:
@@ -1346,8 +1351,12 @@ def test_it_converges_every_page_on_the_database_under_random_faults(
     if failures:
         report = []
         for seed, (problems, trace) in failures:
-            report.append(f"FUZZ_SEED={seed} failed:\n  " + "\n  ".join(problems)
-                          + "\n  last steps:\n    " + "\n    ".join(trace))
+            report.append(
+                f"FUZZ_SEED={seed} failed:\n  "
+                + "\n  ".join(problems)
+                + "\n  last steps:\n    "
+                + "\n    ".join(trace)
+            )
         pytest.fail("\n\n".join(report), pytrace=False)
 
 
@@ -1367,3 +1376,98 @@ def run_one(seed, fixture, monkeypatch):
             problems = [f"crashed: {error!r}\n{traceback.format_exc()}"]
         transaction.set_rollback(True)
     return (problems, list(world.trace)) if problems else None
+
+
+# Known interleavings, replayed step by step -------------------------------------------------
+
+
+@pytest.fixture
+def scripted(db, fuzz_settings, monkeypatch):
+    """A world on the wall with the console and Alice, no random faults: the test drives it."""
+    from tests.base import Room
+
+    monkeypatch.setattr(consumers, "database_sync_to_async", later)
+    fixture = Fixture(Room())
+    fixture.prepare(WALL)
+    world = World(0, fixture, people=["Alice"])
+    world.faults = False
+    monkeypatch.setattr(hub_module, "hub", world.hub)
+    monkeypatch.setattr(consumers, "hub", world.hub)
+    monkeypatch.setattr(consumers, "asyncio", SimLoop(world))
+    monkeypatch.setattr(consumers, "time", SimLoop(world))
+    world.settle()
+    return world
+
+
+def everything_pushed(world):
+    """Deliver what was published, and let every page read its socket."""
+    while world.inbox:
+        world.deliver_publish(0)
+    for conn in world.conns:
+        while conn.to_page:
+            world.deliver_to_page(conn)
+
+
+def test_it_keeps_a_late_reply_from_undoing_what_the_room_did_since(scripted):
+    world = scripted
+    console, alice = world.pages
+    alice.submit_postit({"text": "Réponse lente", "column": world.fixture.columns[0]})
+    world.serve(world.requests.pop(0)[1])  # applied; the reply is slow to come back
+    everything_pushed(world)
+    pid = next(int(n.attrs["data-pid"]) for n in console.postits() if "Réponse lente" in n.text())
+    # The facilitator files it under a theme, and everyone sees it move.
+    theme = next(
+        n.attrs["id"].removeprefix("cluster-")
+        for n in console.dom.elements()
+        if n.tag == "section" and "theme" in n.classes()
+    )
+    world.send_request(
+        Request(
+            console,
+            "htmx",
+            journey_views.cluster_assign,
+            {"cluster": theme, "postits": [str(pid)], "op_id": world.new_op()},
+            stage_pk=world.stage.pk,
+        )
+    )
+    world.serve(world.requests.pop(0)[1])
+    world.reply(1)
+    everything_pushed(world)
+    # Only now does Alice's reply arrive: it must not put the post-it back in its column.
+    world.reply(0)
+    world.settle()
+    assert world.check() == []
+
+
+def test_it_shows_the_loser_of_two_edits_the_winners_text(scripted):
+    """Alice and the console edit one post-it; the later write in server order wins."""
+    world = scripted
+    console, alice = world.pages
+    alice.submit_postit({"text": "Premier jet", "column": world.fixture.columns[0]})
+    world.settle()
+    pid = next(int(n.attrs["data-pid"]) for n in alice.postits() if "Premier jet" in n.text())
+    edits = {}
+    for page, text in ((alice, "Version d'Alice"), (console, "Version de l'animatrice")):
+        node = page.by_id(f"postit-{pid}")
+        form = Node("form", {"id": f"postit-{pid}", "class": "postit postit-editing"})
+        page.replace(node, [form])
+        edits[page.name] = Request(
+            page,
+            "htmx",
+            journey_views.edit_postit,
+            {"text": text, "op_id": world.new_op()},
+            target=form,
+            postit_pk=pid,
+        )
+        world.send_request(edits[page.name])
+    # Server order: Alice first, then the console: the console's text wins.
+    world.serve(world.requests.pop(0)[1])
+    world.serve(world.requests.pop(0)[1])
+    everything_pushed(world)
+    world.reply(1)  # the console's reply
+    world.reply(0)  # Alice's, last of all
+    world.settle()
+    assert PostIt.objects.get(pk=pid).text == "Version de l'animatrice"
+    assert world.check() == []
+    for page in (console, alice):
+        assert page.wall()[pid][0] == "Version de l'animatrice", page.name

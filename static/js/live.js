@@ -264,6 +264,20 @@
     });
   });
 
+  // A reply says which event it shows (X-Seq). If the page has already applied
+  // that event's push, and maybe later ones (the facilitator moved or deleted
+  // the post-it meanwhile), the slow reply would put an older state back.
+  function stale(seqHeader) {
+    var seq = parseInt(seqHeader, 10);
+    return seq > 0 && seq <= last;
+  }
+  document.addEventListener('htmx:beforeSwap', function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.getResponseHeader && stale(xhr.getResponseHeader('X-Seq'))) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
   document.addEventListener('htmx:afterRequest', function (event) {
     var xhr = event.detail.xhr;
     var header = xhr && xhr.getResponseHeader && xhr.getResponseHeader('X-Own');
@@ -458,7 +472,7 @@
         if (response.ok) {
           var ownHeader = response.headers.get('X-Own');
           if (ownHeader) ownHeader.split(',').forEach(function (id) { own.add(parseInt(id, 10)); });
-          if (html) apply(html);
+          if (html && !stale(response.headers.get('X-Seq'))) apply(html);
           removePending(entry.op);
           return 'ok';
         }

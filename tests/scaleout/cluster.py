@@ -1,8 +1,10 @@
 """Real server processes for tests: Daphne workers, a phone's HTTP session, a live socket."""
 
+import http.client
 import http.cookiejar
 import json
 import os
+import random
 import re
 import secrets
 import socket
@@ -57,10 +59,26 @@ def create_workshop(env):
 
 
 class Worker:
-    def __init__(self, env, port=None):
-        self.port = port or free_port()
+    """A real Daphne process; `args` are extra Daphne options (e.g. a websocket timeout).
+
+    With `send_buffer`, Daphne adopts a listening socket made here with that
+    SO_SNDBUF, which its connections inherit (no kernel autotuning): what a
+    socket that stops reading holds is then the server's own memory, not the
+    kernel's several megabytes per socket.
+    """
+
+    def __init__(self, env, port=None, args=(), send_buffer=None):
         self.env = env
+        self.args = list(args)
         self.process = None
+        self.listener = None
+        if send_buffer:
+            self.listener = socket.socket()
+            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+            self.listener.bind(("127.0.0.1", port or 0))
+            self.listener.listen(256)
+            port = self.listener.getsockname()[1]
+        self.port = port or free_port()
         self.start()
 
     @property
@@ -75,11 +93,20 @@ class Worker:
         return self.log_path.read_text() if self.log_path.exists() else ""
 
     def start(self):
+        command = [DAPHNE, "-b", "127.0.0.1", "-p", str(self.port)]
+        env, pass_fds = self.env, ()
+        if self.listener is not None:
+            # Twisted's systemd endpoint adopts fd 3 when LISTEN_PID is its own pid.
+            fd = self.listener.fileno()
+            command = ["bash", "-c", 'exec 3<&"$ADOPT_FD"; export LISTEN_PID=$$; exec "$0" "$@"',
+                       DAPHNE, "-e", "systemd:domain=INET:index=0"]
+            env = {**env, "ADOPT_FD": str(fd), "LISTEN_FDS": "1", "LISTEN_FDNAMES": "http"}
+            pass_fds = (fd,)
         self.process = subprocess.Popen(
-            [DAPHNE, "-b", "127.0.0.1", "-p", str(self.port), "--access-log", os.devnull,
-             "config.asgi:application"],
+            [*command, "--access-log", os.devnull, *self.args, "config.asgi:application"],
             cwd=ROOT,
-            env=self.env,
+            env=env,
+            pass_fds=pass_fds,
             stdout=subprocess.DEVNULL,
             stderr=self.log_path.open("a"),
         )
@@ -94,13 +121,34 @@ class Worker:
                 time.sleep(0.1)
         raise RuntimeError("daphne did not start")
 
-    def stop(self, kill=False):
+    def stop(self, kill=False, restarting=False):
+        """SIGTERM (a graceful stop), or SIGKILL (`kill -9`: nothing gets to clean up)."""
         if self.process and self.process.poll() is None:
             if kill:
                 self.process.kill()
             else:
                 self.process.terminate()
             self.process.wait(timeout=15)
+        if self.listener is not None and self.process.poll() is not None and not restarting:
+            self.listener.close()
+
+    def restart(self, kill=False, down_for=0.0):
+        """Stop, stay down a moment, start again on the same port and database."""
+        self.stop(kill=kill, restarting=True)
+        time.sleep(down_for)
+        self.start()
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def rss_kb(self):
+        """The server's resident memory, from /proc."""
+        with open(f"/proc/{self.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
 
 
 class Browser:
@@ -140,6 +188,35 @@ class Browser:
             f"{base}/j/{token}/", {"display_name": name, "profile": profile}, htmx=False
         )
         return urllib.parse.urlsplit(landed).path
+
+    def log_in(self, base, username, password):
+        """The facilitator's login, as the login form does it."""
+        self.get(f"{base}/login/")
+        status, _body, landed = self.post(
+            f"{base}/login/", {"username": username, "password": password}, htmx=False
+        )
+        if "/login/" in landed:
+            raise RuntimeError(f"login failed ({status})")
+
+    def post_until_answered(self, url, data, deadline=60, on_error=None):
+        """Send a write, and again with the same op id until the server answers.
+
+        What the page's offline queue does: a network error or a 5xx (the server
+        died mid-request, or is restarting) is retried; any other answer is final.
+        """
+        give_up = time.monotonic() + deadline
+        while True:
+            try:
+                status, body, _url = self.post(url, data)
+            except (OSError, http.client.HTTPException) as error:  # refused, reset: no answer
+                status, body = None, repr(error)
+            if status is not None and status < 500:
+                return status, body
+            if on_error is not None:
+                on_error(status)
+            if time.monotonic() > give_up:
+                raise TimeoutError(f"no answer for {data.get('op_id')}: {status} {body[:200]}")
+            time.sleep(0.05 + 0.1 * random.random())
 
     def seq_on_page(self, base, workshop_id):
         page = self.get(f"{base}/w/{workshop_id}/")
