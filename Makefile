@@ -57,8 +57,9 @@ test: $(VENV)/.installed-test system-deps
 	$(MAKE) --no-print-directory test-scaleout
 	$(MAKE) --no-print-directory test-browser
 
+# The sync fuzz runs 100 seeds here; FUZZ_RUNS=1000 (its default) is the long run.
 test-unit: $(VENV)/.installed-test
-	$(PY) -m pytest -q -m "not browser and not scaleout" tests
+	FUZZ_RUNS=$${FUZZ_RUNS:-100} $(PY) -m pytest -q -m "not browser and not scaleout" tests
 
 # The sync tests again, on PostgreSQL and Redis, plus two real Daphne workers.
 # Skipped with a reason when the servers are missing; required when CI=true.
