@@ -100,11 +100,16 @@ TEMPLATES = [
     },
 ]
 
+# Requests run on one shared sync thread (workshops/asgi.py), which keeps its
+# connection between them; with Django's per-request threads a kept connection
+# was never reused, only left open until PostgreSQL refused new clients.
+CONN_MAX_AGE = 600
 if os.environ.get("DATABASE_URL"):
-    # No persistent connections: under ASGI each request runs in a thread of
-    # its own, so a kept connection is never reused, only left open until
-    # PostgreSQL refuses new clients (seen with 1,000 phones joining).
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=0)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ["DATABASE_URL"], conn_max_age=CONN_MAX_AGE, conn_health_checks=True
+        )
+    }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -119,6 +124,8 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            "CONN_MAX_AGE": CONN_MAX_AGE,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 
@@ -170,6 +177,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # A participant stays the same participant across reloads, sleep and a
 # closed browser, through the 30-day review.
+# Sessions are read on every request (who is this phone?): from the cache
+# (locmem, or Redis when scaled out), written through to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 120
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -5,7 +5,14 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from workshops.live import AUDIENCES, ActionError, already_applied, emit, lock_workshop
+from workshops.live import (
+    AUDIENCES,
+    ActionError,
+    already_applied,
+    emit,
+    fetch_one,
+    lock_workshop,
+)
 from workshops.models import Stage
 from workshops.rendering import render_part
 from workshops.text import printable
@@ -61,6 +68,7 @@ def add_postit(stage, *, participant, text, column=None, colour=None, op_id=None
             op_id=op_id or "",
         )
         event = _emit_postit(workshop, stage, postit, "journeys.postit_added", op_id, participant)
+    postit.event_frames = event.frames
     return _as_of(postit, event)
 
 
@@ -189,10 +197,10 @@ def assign_cluster(stage, postit_ids, cluster, *, op_id=None):
 
 
 def _stage(workshop, stage_pk):
-    try:
-        return workshop.stages.get(pk=stage_pk)
-    except Stage.DoesNotExist:
-        raise ActionError(_("This stage no longer exists."), status=404) from None
+    stage = fetch_one(Stage, "id = %s AND workshop_id = %s", [stage_pk, workshop.pk])
+    if stage is None:
+        raise ActionError(_("This stage no longer exists."), status=404)
+    return stage
 
 
 def _postit(workshop, postit_pk):
@@ -215,10 +223,9 @@ def _check_author(postit, participant):
 
 
 def _frames(workshop, partial, **context):
-    return {
-        audience: render_part(workshop, f"{TEMPLATE}#{partial}", audience, **_wall_bits(context))
-        for audience in AUDIENCES
-    }
+    """A post-it's fragments are the same for every audience: rendered once."""
+    html = render_part(workshop, f"{TEMPLATE}#{partial}", None, **_wall_bits(context))
+    return dict.fromkeys(AUDIENCES, html)
 
 
 def _wall_bits(context):

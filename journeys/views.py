@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -52,7 +53,9 @@ def _editable_postit(workshop, participant, postit_pk):
 @require_POST
 @member_required
 def add_postit(request, workshop, participant, stage_pk):
-    stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
+    # The action loads the stage itself, under the workshop's lock (a stage of
+    # another workshop is a 404 there): no need to load it twice.
+    stage = Stage(pk=stage_pk, workshop_id=workshop.pk)
     try:
         postit = actions.add_postit(
             stage,
@@ -69,15 +72,22 @@ def add_postit(request, workshop, participant, stage_pk):
                     f"{TEMPLATE}#error", {"stage": stage, "error": error.message}, request=request
                 )
             return _reply(html, error.status)
+        if error.status == 404:  # no such stage in this workshop
+            raise Http404 from None
         return error_response(request, error.message, error.status)
     if postit is None:  # retried after the post-it was deleted
         return done(request)
-    with translation.override(workshop.language):
-        html = render_to_string(
-            f"{TEMPLATE}#postit_added",
-            _postit_context(workshop, postit, participant),
-            request=request,
-        )
+    frames = getattr(postit, "event_frames", None)
+    if frames is not None:
+        # What the writer's page gets pushed is what it needs now: no second render.
+        html = frames.get("author") or frames[_audience(participant)]
+    else:  # a retry: the post-it as it is now
+        with translation.override(workshop.language):
+            html = render_to_string(
+                f"{TEMPLATE}#postit_added",
+                _postit_context(workshop, postit, participant),
+                request=request,
+            )
     return _with_seq(done(request, html), postit)
 
 

@@ -1,0 +1,49 @@
+"""Django's HTTP handler for Daphne, with the middleware run the WSGI way.
+
+Django's own `ASGIHandler` runs every request in a thread of its own (a
+`ThreadSensitiveContext` per request) and runs the middleware chain in its
+async mode, where each of Django's middleware classes hops into that thread
+for its `process_request` and again for its `process_response`. A post-it
+written from a phone crossed between the event loop and a thread about
+fifteen times, and paid for a new thread and a new database connection each
+time: 12 ms of CPU through Daphne against 6 ms for the same view called
+directly (docs/performance.md). The event loop that does the fan-out was
+busy switching threads instead of writing to sockets.
+
+`Handler` keeps Django's ASGI request and response handling but loads the
+middleware in its synchronous mode and runs the whole chain and the view in
+one call to the thread, with no per-request thread: every request's sync
+code runs on asgiref's one shared sync thread (where Channels'
+`database_sync_to_async` already runs the consumers' queries), which keeps
+its database connection between requests (`CONN_MAX_AGE` in settings).
+Writes to a workshop are serialised anyway (`live.lock_workshop`), and the
+GIL lets one thread run Python at a time: more threads bought nothing but
+switching.
+"""
+
+from asgiref.sync import sync_to_async
+from django.core.handlers import base
+from django.core.handlers.asgi import ASGIHandler
+
+
+class Handler(ASGIHandler):
+    def __init__(self):
+        base.BaseHandler.__init__(self)
+        self.load_middleware(is_async=False)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        # No ThreadSensitiveContext: sync work goes to the one shared sync thread.
+        await self.handle(scope, receive, send)
+
+    async def get_response_async(self, request):
+        # The whole (synchronous) middleware chain and the view: one hop.
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+
+
+def get_asgi_application():
+    import django
+
+    django.setup(set_prefix=False)
+    return Handler()
