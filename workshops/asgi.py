@@ -21,6 +21,8 @@ GIL lets one thread run Python at a time: more threads bought nothing but
 switching.
 """
 
+import gc
+
 from asgiref.sync import sync_to_async
 from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler
@@ -44,6 +46,13 @@ class Handler(ASGIHandler):
 
 def get_asgi_application():
     import django
+    from django.urls import get_resolver
 
     django.setup(set_prefix=False)
-    return Handler()
+    handler = Handler()
+    get_resolver().url_patterns  # noqa: B018 (import every view now)
+    # What is loaded by now lives as long as the process: keep it out of the
+    # garbage collector's full passes, which otherwise stop everything for
+    # ~60 ms every few seconds under writes (docs/performance.md).
+    gc.freeze()
+    return handler
