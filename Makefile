@@ -26,7 +26,8 @@ run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py compilemessages --ignore=.venv >/dev/null 2>&1 || true
 	$(PY) manage.py announce
-	$(VENV)/bin/daphne --bind 0.0.0.0 --port $(PORT) --access-log /dev/null config.asgi:application
+	$(VENV)/bin/daphne --bind 0.0.0.0 --port $(PORT) --access-log /dev/null \
+	  --websocket_timeout -1 config.asgi:application
 
 ## demo: a demo facilitator and workshop (prints the URLs); then `make run`
 demo: $(VENV)/.installed
@@ -57,9 +58,10 @@ test: $(VENV)/.installed-test system-deps
 	$(MAKE) --no-print-directory test-scaleout
 	$(MAKE) --no-print-directory test-browser
 
-# The sync fuzz runs 100 seeds here; FUZZ_RUNS=1000 (its default) is the long run.
+# Includes the fault tests against real Daphne processes (tests/faults, ~1 min) and the
+# 1,000 seeded runs of the sync fuzz (~6 min; FUZZ_RUNS=<n> for fewer while you work).
 test-unit: $(VENV)/.installed-test
-	FUZZ_RUNS=$${FUZZ_RUNS:-100} $(PY) -m pytest -q -m "not browser and not scaleout" tests
+	$(PY) -m pytest -q -m "not browser and not scaleout" tests
 
 # The sync tests again, on PostgreSQL and Redis, plus two real Daphne workers.
 # Skipped with a reason when the servers are missing; required when CI=true.
@@ -85,6 +87,14 @@ lint: $(VENV)/.installed-test
 ## bench: the fan-out benchmark (heavy, ~12 min; never part of `make test`): docs/performance.md
 bench: $(VENV)/.installed-test
 	$(PY) bench/run.py
+
+## soak: minutes of kill -9 / SIGTERM and restarts under load, then 2,000 more seeded fuzz
+## runs (seeds 1000-2999; make test runs 0-999). SOAK_SECONDS=300 and FUZZ_RUNS=2000 by
+## default: ~20 min. Never part of `make test`.
+soak: $(VENV)/.installed-test
+	SOAK=1 SOAK_SECONDS="$${SOAK_SECONDS:-300}" $(PY) -m pytest -q -s -m soak tests/faults
+	FUZZ_FIRST="$${FUZZ_FIRST:-1000}" FUZZ_RUNS="$${FUZZ_RUNS:-2000}" \
+	  $(PY) -m pytest -q -s tests/test_sync_fuzz.py -k random_faults
 
 ## run-cluster: WORKERS (2) Daphne workers on PostgreSQL + Redis behind a balancer on PORT
 run-cluster: $(VENV)/.installed

@@ -96,8 +96,9 @@ def main():
     ports = [args.port + 1 + i for i in range(args.workers)]
     workers = [
         subprocess.Popen(
+            # No 24-hour cut-off of live sockets (docs/deploy.md).
             [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "--access-log", os.devnull,
-             "config.asgi:application"],
+             "--websocket_timeout", "-1", "config.asgi:application"],
             cwd=ROOT,
             env=env,
         )

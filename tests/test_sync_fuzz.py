@@ -22,16 +22,19 @@ page's board must equal the database's, every write answered 200 must be in
 the log, and no operation may have been applied twice.
 
     FUZZ_SEED=<n>  replays one run (the failure message prints it)
-    FUZZ_RUNS=<n>  changes the number of runs (default 1000)
+    FUZZ_RUNS=<n>  changes the number of runs (1,000 by default, as in make test; 2,000 in
+                   make soak)
+    FUZZ_FIRST=<n> the first seed (0; make soak starts at 1,000, past make test's)
 """
 
 import contextlib
+import gc
 import json
 import os
 import random
 import struct
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -54,7 +57,13 @@ from workshops.consumers import LiveConsumer
 from workshops.hub import Hub
 from workshops.models import Event, Profile, Workshop
 
+# The issue asks for at least 1,000 seeded runs, and `make test` runs them all.
+# Each run makes ~30 real requests (views, actions, templates), so a run takes
+# ~0.25 s on a 2-vCPU machine (a wall run ~0.2 s, a map run ~1 s): 4-5 min for
+# 1,000. `make soak` runs 2,000 other seeds (FUZZ_FIRST=1000).
 RUNS = int(os.environ.get("FUZZ_RUNS", 1000))
+FIRST = int(os.environ.get("FUZZ_FIRST", 0))  # `make soak` starts past make test's seeds
+STATS = Counter()  # what the runs exercised, printed at the end
 ONLY_SEED = os.environ.get("FUZZ_SEED")
 WALL, MAP = "wall", "map"
 
@@ -363,6 +372,7 @@ class Page(Board):
     def fire_gap_timer(self):
         self.gap_timer = False
         if self.early:
+            STATS["gap hello"] += 1
             self.hello()
 
     # htmx (Board), plus live.js's afterChange: "not sent yet" cards come back
@@ -374,6 +384,8 @@ class Page(Board):
         for entry in self.queue:
             if self.by_id(f"pending-{entry['op']}") is not None:
                 continue
+            if any(n.attrs.get("data-op") == entry["op"] for n in self.postits()):
+                continue  # its push came before its answer
             container = self.by_id(entry["target"])
             if container is None:
                 continue
@@ -426,6 +438,8 @@ class Page(Board):
                 self.own.update(int(i) for i in own.split(","))
             if html and self.fresh(response):
                 self.apply(html)
+            elif html:
+                STATS["stale reply skipped"] += 1
             self.remove_pending(entry["op"])
             self.world.accepted.add(entry["op"])
         else:
@@ -494,6 +508,8 @@ class World:
         self.workshop_id = fixture.workshop.pk
         self.stage = fixture.stages[self.kind]
         self.queue_limit = self.rng.choice([3, 1000, 1000])
+        # Sometimes a page that missed more than a few events gets a snapshot.
+        self.replay_limit = self.rng.choice([2, 200, 200])
         # Strict runs lose, reorder and shed no push: then a socket, once caught
         # up, must never skip a seq (a page would heal, but only if more came).
         self.strict = self.rng.random() < 0.4
@@ -624,6 +640,7 @@ class World:
         for _sids, callback, _robust in callbacks:
             callback()
         self.history.append(request)
+        STATS["request served (dup)" if request.duplicate else "request served"] += 1
         page.log(
             "served",
             request.view.__name__,
@@ -636,6 +653,7 @@ class World:
             return
         if self.chance(0.1):
             page.log("reply lost")
+            STATS["reply lost"] += 1
             response = None
         self.replies.append([self.later(page, reply=True), (request, response)])
 
@@ -672,6 +690,7 @@ class World:
         conn = page.socket
         conn.closing = self.rng.random() < 0.5
         page.log("socket closed cleanly" if conn.closing else "socket died silently")
+        STATS["socket closed" if conn.closing else "socket died"] += 1
         self.close_server_side(conn, keep_in_flight=conn.closing)
 
     def watchdog(self):
@@ -688,6 +707,7 @@ class World:
                 self.hub.resync_room(self.workshop_id)
                 self.behind_since = None
                 self.log("watchdog resync", seq)
+                STATS["watchdog resync"] += 1
             else:
                 self.behind_since = seq
         else:
@@ -700,6 +720,7 @@ class World:
             return
         message = json.loads(text)
         page.log("got", message.get("type", "frame"), message.get("seq"))
+        STATS[message.get("type", "frame")] += 1
         if message.get("type") in ("synced", "snapshot"):
             conn.high = message["seq"]
         elif "type" not in message and conn.high is not None:
@@ -1000,6 +1021,7 @@ class World:
         if self.faults and not self.strict:
             _workshop_id, message = self.inbox.pop(self.rng.randrange(len(self.inbox)))
             self.log("publish lost", message.get("seq"))
+            STATS["publish lost"] += 1
 
     def lag(self, page):
         if self.faults and not self.strict:
@@ -1319,13 +1341,23 @@ def fuzz_settings(settings):
     settings.RECIPROQUE = {**settings.RECIPROQUE, "RATE_LIMIT_PER_PARTICIPANT": 0}
 
 
+@pytest.fixture
+def fewer_gc_passes():
+    """The runs make millions of small objects (pages' DOM nodes, with parent links):
+    with CPython's default thresholds, the collector's passes cost ~12% of the time."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    yield
+    gc.set_threshold(*thresholds)
+
+
 def test_it_converges_every_page_on_the_database_under_random_faults(
-    db, fuzz_settings, monkeypatch
+    db, fuzz_settings, monkeypatch, fewer_gc_passes
 ):
     from tests.base import Room
 
     monkeypatch.setattr(consumers, "database_sync_to_async", later)
-    seeds = [int(ONLY_SEED)] if ONLY_SEED else list(range(RUNS))
+    seeds = [int(ONLY_SEED)] if ONLY_SEED else list(range(FIRST, FIRST + RUNS))
     room = Room()
     fixture = Fixture(room)
     started = time.perf_counter()
@@ -1338,7 +1370,7 @@ def test_it_converges_every_page_on_the_database_under_random_faults(
             fixture.prepare(kind)
             for seed in mine:
                 t0 = time.perf_counter()
-                problems = run_one(seed, fixture, monkeypatch)
+                problems = run_one(seed, fixture)
                 if os.environ.get("FUZZ_TIMES"):
                     print(f"seed {seed} {kind} {time.perf_counter() - t0:.2f}s", flush=True)
                 if problems:
@@ -1347,7 +1379,8 @@ def test_it_converges_every_page_on_the_database_under_random_faults(
                         break
             transaction.set_rollback(True)
     elapsed = time.perf_counter() - started
-    print(f"\nfuzz: {len(seeds)} runs in {elapsed:.1f} s")
+    print(f"\nfuzz: {len(seeds)} runs in {elapsed:.1f} s; " + ", ".join(
+        f"{n} {what}" for what, n in sorted(STATS.items())))
     if failures:
         report = []
         for seed, (problems, trace) in failures:
@@ -1360,9 +1393,14 @@ def test_it_converges_every_page_on_the_database_under_random_faults(
         pytest.fail("\n\n".join(report), pytrace=False)
 
 
-def run_one(seed, fixture, monkeypatch):
-    with transaction.atomic():
+def run_one(seed, fixture):
+    from django.conf import settings
+
+    # Patches undone after each run: the test's own monkeypatch would keep every
+    # run's world (pages, boards) alive until the end, ~1.5 MB a run.
+    with transaction.atomic(), pytest.MonkeyPatch.context() as monkeypatch:
         world = World(seed, fixture)
+        settings.RECIPROQUE["REPLAY_LIMIT"] = world.replay_limit
         monkeypatch.setattr(hub_module, "hub", world.hub)
         monkeypatch.setattr(consumers, "hub", world.hub)
         monkeypatch.setattr(consumers, "asyncio", SimLoop(world))
@@ -1381,15 +1419,15 @@ def run_one(seed, fixture, monkeypatch):
 # Known interleavings, replayed step by step -------------------------------------------------
 
 
-@pytest.fixture
-def scripted(db, fuzz_settings, monkeypatch):
-    """A world on the wall with the console and Alice, no random faults: the test drives it."""
+def scripted_world(monkeypatch, kind, people):
+    """A world with the console and `people`, no random faults: the test drives it."""
     from tests.base import Room
 
     monkeypatch.setattr(consumers, "database_sync_to_async", later)
     fixture = Fixture(Room())
-    fixture.prepare(WALL)
-    world = World(0, fixture, people=["Alice"])
+    fixture.prepare(kind)
+    seed = next(s for s in range(100) if kind_of(s) == kind)
+    world = World(seed, fixture, people=people)
     world.faults = False
     monkeypatch.setattr(hub_module, "hub", world.hub)
     monkeypatch.setattr(consumers, "hub", world.hub)
@@ -1397,6 +1435,16 @@ def scripted(db, fuzz_settings, monkeypatch):
     monkeypatch.setattr(consumers, "time", SimLoop(world))
     world.settle()
     return world
+
+
+@pytest.fixture
+def scripted(db, fuzz_settings, monkeypatch):
+    return scripted_world(monkeypatch, WALL, ["Alice"])
+
+
+@pytest.fixture
+def scripted_map(db, fuzz_settings, monkeypatch):
+    return scripted_world(monkeypatch, MAP, ["Alice", "Bruno"])
 
 
 def everything_pushed(world):
@@ -1471,3 +1519,39 @@ def test_it_shows_the_loser_of_two_edits_the_winners_text(scripted):
     assert world.check() == []
     for page in (console, alice):
         assert page.wall()[pid][0] == "Version de l'animatrice", page.name
+
+
+def test_it_settles_two_crossing_edits_of_an_actor_field_by_field(scripted_map):
+    """Bruno and Alice edit one actor from their phones, each from a form opened before
+    the other's write. Each field takes the value of the last write, in the server's
+    order, that carried it; every page shows that."""
+    from mapping.models import Actor
+
+    world = scripted_map
+    _console, alice, bruno = world.pages
+    stage = world.stage.pk
+    world.send_request(Request(alice, "htmx", map_views.actor_new,
+                               {"name": "Service achats", "circle": "suppliers",
+                                "scope": "internal", "op_id": world.new_op()}, stage_pk=stage))
+    world.settle()
+    ref = next(n.attrs["id"].removeprefix(f"actor-{stage}-") for n in bruno.dom.elements()
+               if "map-actor-card" in n.classes() and not n.attrs["id"].endswith("-centre"))
+    edits = [
+        # Bruno renames it, moves it to the clients' circle, describes it.
+        (bruno, {"name": "Achats (Bruno)", "circle": "clients", "scope": "internal",
+                 "description": "Vu par Bruno"}),
+        # Alice renames it; her form still had the old (empty) description, no move.
+        (alice, {"name": "Achats (Alice)", "scope": "external", "description": ""}),
+    ]
+    for page, fields in edits:
+        world.send_request(Request(page, "htmx", map_views.actor_edit,
+                                   {**fields, "op_id": world.new_op()}, stage_pk=stage, ref=ref))
+    world.serve(world.requests.pop(0)[1])  # Bruno's first
+    world.serve(world.requests.pop(0)[1])  # then Alice's
+    world.settle()
+    actor = Actor.objects.get(pk=int(ref))
+    assert (actor.name, actor.circle, actor.scope, actor.description) == (
+        "Achats (Alice)", "clients", "external", "")
+    assert world.check() == []
+    for page in world.pages:
+        assert map_board(page)[ref] == ("Achats (Alice)", "clients"), page.name

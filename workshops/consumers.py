@@ -43,7 +43,8 @@ class DaphneWire:
     builds each audience's websocket frame once (`Encoded.wire_for`); this
     writes it to the connection's transport, in order with everything sent
     through ASGI, which on Daphne also ends in a synchronous transport write.
-    Accepting, catching up and closing still go through ASGI.
+    Catch-up frames go this way too (a snapshot may be larger than what
+    autobahn lets ASGI send). Accepting and closing still go through ASGI.
 
     On a plain TCP connection with nothing already waiting in Twisted's
     buffer, the frame goes straight to the socket, as an asyncio transport
@@ -162,6 +163,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # Until the page says where it is (hello), live frames wait here.
         self.catching_up = True
         self.waiting = deque()
+        self.waiting_bytes = 0
         self.outbox = deque()
         self.draining = False
         self.connection_id = None
@@ -211,17 +213,32 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     def push(self, encoded: Encoded):
         if self.catching_up:
-            self.waiting.append((encoded.seq, encoded.text_for(self.audience, self.participant_id)))
-            if len(self.waiting) > self.queue_limit:
+            text = encoded.text_for(self.audience, self.participant_id)
+            self.waiting.append((encoded.seq, text))
+            self.waiting_bytes += len(text)
+            # Bounded in bytes too: an author's frames are its own copies, and a
+            # socket that never says hello would keep them all.
+            if len(self.waiting) > self.queue_limit or self.waiting_bytes > self.lag_bytes:
                 # Too far behind: drop what waits, the page gets a snapshot.
                 self.waiting.clear()
                 self.waiting.append((None, None))
+                self.waiting_bytes = 0
             return
         wire = self.wire
         if wire is not None and not self.outbox and wire.usable():
             self._write(wire, encoded.wire_for(self.audience, self.participant_id))
         else:
             self._send_soon(encoded.text_for(self.audience, self.participant_id))
+
+    def push_many(self, encodeds):
+        """Several events at once (the hub's flush): one write if it keeps up."""
+        wire = self.wire
+        if self.catching_up or wire is None or self.outbox or not wire.usable():
+            for encoded in encodeds:
+                self.push(encoded)
+            return
+        audience, participant_id = self.audience, self.participant_id
+        self._write(wire, b"".join([e.wire_for(audience, participant_id) for e in encodeds]))
 
     def notice(self, message):
         if message.get("notice") == "removed" and message.get("participant") == self.participant_id:
@@ -326,18 +343,42 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def _catch_up_locked(self, last_seq):
         self.catching_up = True
+        if self.wire is not None and self.wire.buffered() > self.lag_bytes:
+            # It has not read what it was already sent: a catch-up (a snapshot
+            # rendered for it alone) would pile up too. It is told to resync
+            # once it has drained (see _write), and says hello then.
+            self.waiting.clear()
+            self.waiting_bytes = 0
+            self.catching_up = False
+            self.lagging = True
+            return
         frames, seq = await database_sync_to_async(self._missed)(last_seq)
         for text in frames:
-            await self.send(text_data=text)
+            await self._send_catch_up(text)
         hub.note_seq(self.workshop_id, seq)
         waiting, self.waiting = self.waiting, deque()
+        self.waiting_bytes = 0
         self.catching_up = False
         if any(s is None for s, _ in waiting):
             await self._catch_up_locked(seq)
             return
         for s, text in waiting:
             if s > seq:
-                await self.send(text_data=text)
+                await self._send_catch_up(text)
+
+    async def _send_catch_up(self, text):
+        """A catch-up frame: on Daphne, a finished frame on the connection, as live ones go.
+
+        Through ASGI, autobahn refuses a message larger than Daphne's
+        --websocket-max-message-size (1 MiB by default, also the limit on what
+        pages send): the snapshot of a big board crashed the consumer (1011),
+        and the page, reconnecting, never caught up (tests/faults/test_big_snapshot.py).
+        """
+        wire = self.wire
+        if wire is not None and not self.outbox and wire.usable():
+            wire.write(wire_frame(text))
+        else:
+            await self.send(text_data=text)
 
     # database work (never on the relay path) -----------------------------------
 

@@ -39,6 +39,13 @@ WATCHDOG_SECONDS = 5
 # sockets, up to a second per event (measured: docs/performance.md). At 1 ms
 # the loop gets back quickly; the views hardly notice.
 SWITCH_INTERVAL = 0.001
+# Under load, a room's events are written to each socket together: one
+# send() per socket per flush rather than one per event, which is most of
+# what a delivery costs. A flush comes at most this long after the room's
+# previous one; an event in a quiet room goes out at once.
+COALESCE_SECONDS = 0.02
+# Once Daphne has stopped (SIGTERM, Ctrl-C), how long the process may take to exit.
+EXIT_GRACE_SECONDS = 5
 
 
 def now_ms():
@@ -71,8 +78,14 @@ class Encoded:
         frames = message["frames"]
         stamp = now_ms()
 
+        dumped = {}
+
         def dump(html):
-            return json.dumps({"seq": self.seq, "html": html, "now": stamp})
+            # Audiences often share one fragment (a post-it's is the same for all).
+            text = dumped.get(html)
+            if text is None:
+                text = dumped[html] = json.dumps({"seq": self.seq, "html": html, "now": stamp})
+            return text
 
         self.texts = {aud: dump(frames.get(aud, "")) for aud in AUDIENCES}
         self.author = message.get("author")
@@ -101,7 +114,10 @@ class Encoded:
             return wire_frame(self.text_for(audience, participant_id))
         wire = self.wires.get(audience)
         if wire is None:
-            wire = self.wires[audience] = wire_frame(self.texts[audience])
+            text = self.texts[audience]
+            # One frame for the audiences that share a text.
+            wire = next((w for a, w in self.wires.items() if self.texts[a] is text), None)
+            wire = self.wires[audience] = wire or wire_frame(text)
         return wire
 
 
@@ -114,6 +130,8 @@ class Hub:
         self.channel = None
         self.tasks = []
         self.relay = bool(getattr(settings, "REDIS_URL", ""))
+        self.pending = {}  # workshop id -> [(message, encoded)] waiting for its flush
+        self.flushed_at = {}  # workshop id -> loop time of its last delivery
 
     # Sockets ---------------------------------------------------------------
 
@@ -135,6 +153,7 @@ class Hub:
         if not room:
             del self.rooms[consumer.workshop_id]
             self.delivered.pop(consumer.workshop_id, None)
+            self.flushed_at.pop(consumer.workshop_id, None)
             if self.relay and self.channel:
                 try:
                     await get_channel_layer().group_discard(
@@ -161,7 +180,7 @@ class Hub:
             # Serialise here, in the writer's thread, rather than on the loop
             # that serves every socket.
             encoded = None if "notice" in message else Encoded(message)
-            loop.call_soon_threadsafe(self._deliver, workshop_id, message, encoded)
+            loop.call_soon_threadsafe(self._arrive, workshop_id, message, encoded)
             if self.relay:
                 asyncio.run_coroutine_threadsafe(self._send_relay(workshop_id, message), loop)
         elif self.relay:
@@ -169,6 +188,50 @@ class Hub:
             from asgiref.sync import async_to_sync
 
             async_to_sync(self._send_relay)(workshop_id, message)
+
+    def _arrive(self, workshop_id, message, encoded=None):
+        """Deliver now if the room is quiet, else with the room's next flush."""
+        pending = self.pending.get(workshop_id)
+        if pending is not None:
+            pending.append((message, encoded))
+            return
+        now = self.loop.time()
+        due = self.flushed_at.get(workshop_id, 0) + COALESCE_SECONDS
+        if now >= due or workshop_id not in self.rooms:
+            self.flushed_at[workshop_id] = now
+            self._deliver(workshop_id, message, encoded)
+            return
+        self.pending[workshop_id] = [(message, encoded)]
+        self.loop.call_at(due, self._flush, workshop_id)
+
+    def _flush(self, workshop_id):
+        items = self.pending.pop(workshop_id, None)
+        if not items:
+            return
+        self.flushed_at[workshop_id] = self.loop.time()
+        batch = []
+        for message, encoded in items:
+            if "notice" in message:  # in order with the events around it
+                self._deliver_batch(workshop_id, batch)
+                batch = []
+                self._deliver(workshop_id, message)
+            else:
+                batch.append((message, encoded))
+        self._deliver_batch(workshop_id, batch)
+
+    def _deliver_batch(self, workshop_id, batch):
+        if len(batch) == 1:
+            self._deliver(workshop_id, *batch[0])
+            return
+        room = self.rooms.get(workshop_id)
+        if not batch or not room:
+            return
+        encodeds = [encoded or Encoded(message) for message, encoded in batch]
+        last = encodeds[-1].seq
+        if last > self.delivered.get(workshop_id, 0):
+            self.delivered[workshop_id] = last
+        for consumer in list(room):
+            consumer.push_many(encodeds)
 
     def _deliver(self, workshop_id, message, encoded=None):
         """Hand one event to every socket of its workshop in this process.
@@ -238,7 +301,7 @@ class Hub:
                 failed = False
                 await self._rejoin_and_resync()
             if msg.get("origin") != self.name:
-                self._deliver(msg["workshop"], msg["m"])
+                self._arrive(msg["workshop"], msg["m"])
 
     async def _rejoin_and_resync(self):
         for workshop_id in list(self.rooms):
@@ -302,5 +365,32 @@ class Hub:
         """A socket caught up to `seq` from the database: the watchdog's start."""
         self.delivered.setdefault(workshop_id, seq)
 
+
+def exit_soon_after_shutdown(grace=EXIT_GRACE_SECONDS):
+    """Make sure a stopped server process exits.
+
+    Under ASGI, a request caught by the stop between a sync-only middleware
+    (WhiteNoise, the rate limit) and the async ones below it waits, in its
+    thread, on an event loop that has stopped; the interpreter then waits for
+    that thread forever, and SIGTERM under writes left Daphne running
+    (tests/faults/test_restart.py). Not waiting loses nothing: such a request
+    has not been answered, so the page sends it again, with its op id.
+    """
+    import threading
+
+    def exit_now():
+        time.sleep(grace)
+        logger.warning("still running %s s after the server stopped: exiting", grace)
+        os._exit(0)
+
+    threading.Thread(target=exit_now, name="exit-after-shutdown", daemon=True).start()
+
+
+# In a Daphne process the reactor is installed before the application is
+# imported; elsewhere (tests, management commands) nothing is registered.
+if "twisted.internet.reactor" in sys.modules:
+    sys.modules["twisted.internet.reactor"].addSystemEventTrigger(
+        "after", "shutdown", exit_soon_after_shutdown
+    )
 
 hub = Hub()

@@ -372,6 +372,8 @@
   function showPendings() {
     loadQueue().forEach(function (entry) {
       if (document.getElementById('pending-' + entry.op)) return;
+      // Its push came before its answer: the post-it itself is on the page already.
+      if (document.querySelector('[data-pid][data-op="' + CSS.escape(entry.op) + '"]')) return;
       var container = document.getElementById(entry.target);
       if (!container) return;
       var card = document.createElement('article');

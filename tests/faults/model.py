@@ -64,9 +64,17 @@ class Node:
         return self.attrs.get("class", "").split()
 
     def clone(self):
-        copy = Node(self.tag, dict(self.attrs))
+        # The sync fuzz clones every frame it applies: this is its hottest loop.
+        copy = Node.__new__(Node)
+        copy.tag = self.tag
+        copy.attrs = dict(self.attrs)
+        copy.parent = None
+        children = copy.children = []
         for child in self.children:
-            copy.append(child.clone() if isinstance(child, Node) else child)
+            if child.__class__ is not str:
+                child = child.clone()
+                child.parent = copy
+            children.append(child)
         return copy
 
     def detach(self):
@@ -117,22 +125,30 @@ class _Parser(HTMLParser):
         self.stack[-1].append(data)
 
 
+# Frames are shared by the pages of a run; older ones are not seen again, and a
+# board's worth of parsed nodes is large: the cache is kept small.
+PARSED_LIMIT = 300
 _parsed = {}
 _parsed_lock = threading.Lock()
 
 
-def parse(html):
-    """A fresh fragment for `html` (each distinct text is parsed once, then copied)."""
+def _shared(html):
+    """(tree, its out-of-band elements) for `html`, parsed once and shared: never change them."""
     with _parsed_lock:
-        tree = _parsed.get(html)
-        if tree is None:
-            if len(_parsed) > 4000:
+        parsed = _parsed.get(html)
+        if parsed is None:
+            if len(_parsed) > PARSED_LIMIT:
                 _parsed.clear()
             parser = _Parser()
             parser.feed(html)
             parser.close()
-            tree = _parsed[html] = parser.root
-        return tree.clone()
+            parsed = _parsed[html] = (parser.root, list(oob_elements(parser.root)))
+        return parsed
+
+
+def parse(html):
+    """A fresh fragment for `html` (each distinct text is parsed once, then copied)."""
+    return _shared(html)[0].clone()
 
 
 def oob_elements(fragment):
@@ -206,12 +222,14 @@ class Board:
 
     def apply(self, html):
         """htmx.swap(document.body, html, {swapStyle: 'none'}): out-of-band swaps only."""
-        for element in list(oob_elements(parse(html))):
+        # Shared, parsed once for every page that applies the same frame: oob_swap
+        # copies what it puts on the page and leaves `element` as it is.
+        for element in _shared(html)[1]:
             self.oob_swap(element)
         self.after_change()
 
     def oob_swap(self, element):
-        value = element.attrs.pop("hx-swap-oob")
+        value = element.attrs["hx-swap-oob"]
         style, ident = "outerHTML", element.attrs.get("id")
         if value == "true":
             pass
@@ -221,16 +239,16 @@ class Board:
             ident = selector[1:]
         else:
             style = value
-        element.detach()
         targets = list(self.ids.get(ident, ()))
         if not targets:
             self.missed_targets += 1
         for target in targets:
-            fragment = (
-                [element.clone()]
-                if style == "outerHTML"
-                else [c.clone() if isinstance(c, Node) else c for c in element.children]
-            )
+            if style == "outerHTML":
+                copy = element.clone()
+                del copy.attrs["hx-swap-oob"]
+                fragment = [copy]
+            else:
+                fragment = [c.clone() if isinstance(c, Node) else c for c in element.children]
             # live.js's htmx:oobBeforeSwap: an added post-it replaces any copy already
             # on the page, and the "not sent yet" card of its operation.
             for child in fragment:
@@ -265,6 +283,7 @@ class Board:
         """
         fragment = parse(html)
         for element in list(oob_elements(fragment)):
+            element.detach()
             self.oob_swap(element)
         if attached(target, self.dom):
             self.replace(target, list(fragment.children))

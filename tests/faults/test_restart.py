@@ -8,6 +8,7 @@ in tests/browser/test_faults.py; the minutes-long loops in test_soak.py.
 
 import http.client
 import secrets
+import subprocess
 import time
 import urllib.parse
 
@@ -15,7 +16,7 @@ import pytest
 
 from tests.faults.model import LivePage, wait_until
 
-from .conftest import Writers
+from .servers import Writers
 
 pytestmark = pytest.mark.faults
 
@@ -92,28 +93,56 @@ def test_it_applies_once_a_write_whose_answer_died_with_the_server(room):
     assert [t for t, _p in room.wall().values()].count("Sans réponse") == 1
 
 
-def test_it_brings_pages_back_after_a_graceful_stop(room):
+def test_it_stops_on_sigterm_under_writes_and_brings_the_pages_back(room):
+    """A graceful stop with writes in flight. Requests caught mid-way wait on an event
+    loop that has stopped; the process exits anyway (hub.exit_soon_after_shutdown):
+    those writes were not answered, and the phones send them again."""
     server = room.worker()
     pages = live_pages(room, server.url, ["Gaël", "Hugo", "Inès"])
-    writer = room.phone(server.url, "Jade")
+    writers = Writers(room, server.url, [f"Pressé {i}" for i in range(6)], per_writer=None)
     try:
-        writer.post_until_answered(
-            room.postits_url(server.url), {"text": "Avant l'arrêt", "column": "a",
-                                           "op_id": secrets.token_hex(16)}
-        )
-        assert wait_until(lambda: converged(room, pages), 10)
-        stopped = time.monotonic()
-        server.stop()  # SIGTERM
-        # Every page hears the close at once rather than waiting on a dead socket.
-        assert wait_until(lambda: all(p.closes and p.closes[-1][0] >= stopped for p in pages), 5)
+        writers.start()
+        time.sleep(1.0)
+        stopping = time.monotonic()
+        server.process.terminate()  # SIGTERM
+        try:
+            server.process.wait(timeout=12)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            pytest.fail("Daphne was still running 12 s after SIGTERM")
+        # Every page heard the close, rather than waiting on a dead socket.
+        assert all(p.closes and p.closes[-1][0] >= stopping for p in pages)
         server.start()
-        # Written before the pages are back: they get it from the log.
-        writer.post_until_answered(
-            room.postits_url(server.url), {"text": "Après le redémarrage", "column": "b",
-                                           "op_id": secrets.token_hex(16)}
-        )
+        time.sleep(1.0)
+        writers.stop()
+        writers.join()
+        assert {status for status, _text in writers.answers.values()} == {200}
+        assert room.events_by_op(writers.answers) == dict.fromkeys(writers.answers, 1)
         assert wait_until(lambda: converged(room, pages), 30)
         assert all(len(page.opened) >= 2 for page in pages)
+    finally:
+        writers.stop()
+        for page in pages:
+            page.stop()
+
+
+def test_it_reconnects_and_catches_up_when_the_server_ends_the_socket(room):
+    """Daphne closes every socket after --websocket_timeout (make run passes -1: never);
+    whoever sets one anyway, or a proxy's timeout, costs the page nothing."""
+    server = room.worker(args=["--websocket_timeout", "1"])
+    pages = live_pages(room, server.url, ["Karim"])
+    writer = room.phone(server.url, "Léa")
+    try:
+        for i in range(3):  # written across the server's closes
+            writer.post_until_answered(
+                room.postits_url(server.url),
+                {"text": f"Pendant les coupures {i}", "column": "a",
+                 "op_id": secrets.token_hex(16)},
+            )
+            time.sleep(0.8)
+        # Closed by the server at least twice, back each time, and up to date.
+        assert wait_until(lambda: len(pages[0].opened) >= 3 and converged(room, pages), 20)
+        assert len(pages[0].closes) >= 2
     finally:
         for page in pages:
             page.stop()
