@@ -9,7 +9,8 @@ shed from a socket that stopped reading; requests are lost, duplicated or
 arrive late; replies are lost or arrive late.
 
 The server side is the real code: the views, the actions, the event log,
-`Hub._deliver`, `Encoded`, and `LiveConsumer.receive` / `push` / `_catch_up`
+`Hub._deliver` (or, in half the runs, `Hub._arrive` and its coalesced
+flushes), `Encoded`, and `LiveConsumer.receive` / `push` / `_catch_up`
 / `_missed`, driven step by step so that pushes land in the middle of a
 catch-up. Each page is a model of `static/js/live.js`: seq ordering, the
 early-frame buffer, the 1 s gap timer, hello on every (re)connect,
@@ -75,16 +76,17 @@ def kind_of(seed):
 # The server side of a socket: the real consumer, minus ASGI ---------------------------------
 
 
-def decode_wire(frame):
-    """The text of a server-to-client websocket frame (hub.wire_frame's inverse)."""
-    length = frame[1] & 0x7F
-    if length == 126:
-        (length,) = struct.unpack("!H", frame[2:4])
-        return frame[4 : 4 + length].decode()
-    if length == 127:
-        (length,) = struct.unpack("!Q", frame[2:10])
-        return frame[10 : 10 + length].decode()
-    return frame[2 : 2 + length].decode()
+def decode_wire(data):
+    """The texts of server-to-client websocket frames written back to back
+    (hub.wire_frame's inverse; a coalesced flush writes several at once)."""
+    while data:
+        length, start = data[1] & 0x7F, 2
+        if length == 126:
+            (length,), start = struct.unpack("!H", data[2:4]), 4
+        elif length == 127:
+            (length,), start = struct.unpack("!Q", data[2:10]), 10
+        yield data[start : start + length].decode()
+        data = data[start + length :]
 
 
 class FakeWire:
@@ -96,8 +98,9 @@ class FakeWire:
     def usable(self):
         return True
 
-    def write(self, frame):
-        self.conn.deliver(decode_wire(frame))
+    def write(self, frames):
+        for text in decode_wire(frames):
+            self.conn.deliver(text)
 
     def buffered(self):
         return self.conn.backlog
@@ -207,6 +210,13 @@ class SimLoop:
     def call_later(self, delay, callback):
         self.world.timers.append((self.world.clock + delay, callback))
 
+    # What the hub asks of its loop to coalesce flushes.
+    def time(self):
+        return self.world.clock
+
+    def call_at(self, when, callback, *args):
+        self.world.timers.append((when, lambda: callback(*args)))
+
     def ensure_future(self, coro):
         self.world.tasks.append(Driven(coro))
 
@@ -225,6 +235,11 @@ class SimHub(Hub):
 
     def publish(self, workshop_id, message):
         self.world.inbox.append((workshop_id, message))
+
+    def _deliver_batch(self, workshop_id, batch):
+        if len(batch) > 1:
+            STATS["coalesced flush"] += 1
+        super()._deliver_batch(workshop_id, batch)
 
 
 class Conn:
@@ -514,6 +529,13 @@ class World:
         # up, must never skip a seq (a page would heal, but only if more came).
         self.strict = self.rng.random() < 0.4
         self.hub = SimHub(self)
+        # Half the runs deliver through the hub's coalescing (hub._arrive: at
+        # once in a quiet moment, else batched on a timer), half directly.
+        self.coalesce = self.rng.random() < 0.5
+        # Windows longer than the server's 20 ms, so that more events wait together.
+        self.coalesce_seconds = self.rng.choice([0.02, 0.1, 0.5])
+        if self.coalesce:
+            self.hub.loop = SimLoop(self)
         self.clock = 1000.0  # seconds, for the consumer's hello throttle
         self.timers = []  # (due, callback) from call_later
         self.tasks = []  # coroutines started with ensure_future
@@ -673,7 +695,10 @@ class World:
     def deliver_publish(self, index):
         workshop_id, message = self.inbox.pop(index)
         self.log("deliver", message.get("seq"))
-        self.hub._deliver(workshop_id, message)
+        if self.coalesce:
+            self.hub._arrive(workshop_id, message)
+        else:
+            self.hub._deliver(workshop_id, message)
 
     def close_server_side(self, conn, keep_in_flight=False):
         conn.to_server.clear()
@@ -1402,6 +1427,7 @@ def run_one(seed, fixture):
         world = World(seed, fixture)
         settings.RECIPROQUE["REPLAY_LIMIT"] = world.replay_limit
         monkeypatch.setattr(hub_module, "hub", world.hub)
+        monkeypatch.setattr(hub_module, "COALESCE_SECONDS", world.coalesce_seconds)
         monkeypatch.setattr(consumers, "hub", world.hub)
         monkeypatch.setattr(consumers, "asyncio", SimLoop(world))
         monkeypatch.setattr(consumers, "time", SimLoop(world))
