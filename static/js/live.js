@@ -241,7 +241,14 @@
     var count = catchUp.count;
     catchUp = null;
     if (snapshot || count > 0) {
-      toast(snapshot ? text('Refreshed', 'Back online') : text('CaughtUp', '%(count)s').replace('%(count)s', count), 'info');
+      var caughtUp = count === 1 ? text('CaughtUpOne', '1') : text('CaughtUp', '%(count)s').replace('%(count)s', count);
+      toast(snapshot ? text('Refreshed', 'Back online') : caughtUp, 'info');
+    } else {
+      // Back, and nothing was missed: an "Offline" notice left over is wrong now.
+      var t = document.getElementById('toast');
+      if (t && t.classList.contains('is-error') && t.textContent === text('Offline', 'Offline')) {
+        t.className = 'toast-msg';
+      }
     }
   }
 
