@@ -234,21 +234,24 @@ def _text(payload):
     return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
 
 
-@dataclass
-class Actor:
-    name: str
-    context: object
-    page: object
-    frames: list = field(default_factory=list)
+class NeverReloaded:
+    """marker() tags the document; still(tag) later means the page was never reloaded."""
 
     def marker(self):
-        """Tag the document; the same tag later means the page was never reloaded."""
         token = f"{self.name}-{time.monotonic_ns()}"
         self.page.evaluate("t => { window.__rqMarker = t; }", token)
         return token
 
     def still(self, token):
         return self.page.evaluate("() => window.__rqMarker") == token
+
+
+@dataclass
+class Actor(NeverReloaded):
+    name: str
+    context: object
+    page: object
+    frames: list = field(default_factory=list)
 
 
 class Shots:

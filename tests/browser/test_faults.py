@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from tests.faults.servers import FACILITATOR, Writers, make_room
 from tests.scaleout.cluster import Browser
 
-from .conftest import LAPTOP, PHONE
+from .conftest import LAPTOP, PHONE, NeverReloaded
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +42,7 @@ SOCKET_CLOCK = """(() => {
 })();"""
 
 
-class Screen:
+class Screen(NeverReloaded):
     def __init__(self, name, context, page, http):
         self.name = name
         self.context = context
@@ -50,14 +50,6 @@ class Screen:
         self.http = http  # the same session, for the test's own requests
         self.errors = []
         page.on("pageerror", lambda error: self.errors.append(str(error)))
-
-    def marker(self):
-        token = f"{self.name}-{time.monotonic_ns()}"
-        self.page.evaluate("t => { window.__rqMarker = t; }", token)
-        return token
-
-    def still(self, token):
-        return self.page.evaluate("() => window.__rqMarker") == token
 
     def board(self):
         rows = self.page.evaluate(BOARD)

@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import NeverReloaded
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,19 +156,11 @@ def map_server():
 
 
 @dataclass(eq=False)
-class Screen:
+class Screen(NeverReloaded):
     name: str
     context: object
     page: object
     errors: list = field(default_factory=list)
-
-    def marker(self):
-        token = f"{self.name}-{time.monotonic_ns()}"
-        self.page.evaluate("t => { window.__rqMarker = t; }", token)
-        return token
-
-    def still(self, token):
-        return self.page.evaluate("() => window.__rqMarker") == token
 
 
 class MapRoom:
