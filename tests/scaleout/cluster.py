@@ -1,5 +1,6 @@
 """Real server processes for tests: Daphne workers, a phone's HTTP session, a live socket."""
 
+import contextlib
 import http.client
 import http.cookiejar
 import json
@@ -10,6 +11,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -227,6 +229,49 @@ class Browser:
             f"{base}/w/{workshop_id}/stages/{stage_id}/postits/",
             {"text": text, "column": column, "op_id": op_id or secrets.token_hex(16)},
         )
+
+
+def database_url(name):
+    """DATABASE_URL with another database name on the same server."""
+    parts = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@contextlib.contextmanager
+def two_workers(prefix, redis_url, **env):
+    """Two Daphne workers on a fresh PostgreSQL database and `redis_url`, with a workshop.
+
+    Yields (workers, (workshop_id, token, stage_id), database URL); prints
+    the workers' logs when the test is done, drops the database afterwards.
+    """
+    import psycopg
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin_url = database_url("postgres")
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(name),
+        "REDIS_URL": redis_url,
+        "RECIPROQUE_VAR_DIR": tempfile.mkdtemp(prefix=f"{prefix}-"),
+        "SECRET_KEY": secrets.token_urlsafe(40),
+        "DEBUG": "0",
+        **env,
+    }
+    workers = []
+    try:
+        manage(env, "migrate", "--noinput")
+        workshop = create_workshop(env)
+        workers = [Worker(env), Worker(env)]
+        yield workers, workshop, env["DATABASE_URL"]
+        for worker in workers:
+            print(f"--- worker {worker.port} log ---\n{worker.log()[-3000:]}")
+    finally:
+        for worker in workers:
+            worker.stop()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def live_socket(base, workshop_id, browser):

@@ -15,17 +15,15 @@ import secrets
 import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 
 from tests.faults.model import LivePage, wait_until, wall_truth_rows
 
-from .cluster import Browser, Worker, create_workshop, free_port, manage
+from .cluster import Browser, free_port, two_workers
 
 pytestmark = pytest.mark.scaleout
 
@@ -63,11 +61,6 @@ class RedisServer:
         self.process.wait(timeout=10)
 
 
-def _database_url(name):
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
 @pytest.fixture
 def redis_server():
     if REDIS_SERVER is None:
@@ -83,36 +76,16 @@ def redis_server():
 
 @pytest.fixture
 def cluster(redis_server):
-    name = f"reciproque_redis_restart_{secrets.token_hex(4)}"
-    admin_url = _database_url("postgres")
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(name),
-        "REDIS_URL": redis_server.url,
-        "RECIPROQUE_VAR_DIR": tempfile.mkdtemp(prefix="reciproque-redis-restart-"),
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "DEBUG": "0",
+    with two_workers(
+        "reciproque_redis_restart",
+        redis_server.url,
         # High enough for writers that post without pause, but on: the limits
         # count in Redis, and what an outage does to them is part of the test.
-        "RATE_LIMIT_PER_PARTICIPANT": "100000",
-        "RATE_LIMIT_PER_ADDRESS": "100000",
-        "LOG_LEVEL": "ERROR",
-    }
-    workers = []
-    try:
-        manage(env, "migrate", "--noinput")
-        workshop = create_workshop(env)
-        workers = [Worker(env), Worker(env)]
-        yield workers, workshop, env["DATABASE_URL"]
-        for worker in workers:
-            print(f"--- worker {worker.port} log ---\n{worker.log()[-3000:]}")
-    finally:
-        for worker in workers:
-            worker.stop()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        RATE_LIMIT_PER_PARTICIPANT="100000",
+        RATE_LIMIT_PER_ADDRESS="100000",
+        LOG_LEVEL="ERROR",
+    ) as cluster:
+        yield cluster
 
 
 def test_it_brings_pages_on_both_workers_back_in_step_after_redis_restarts(

@@ -3,53 +3,25 @@
 import json
 import os
 import secrets
-import tempfile
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 
-from .cluster import Browser, Worker, create_workshop, live_socket, manage, read_frames
+from .cluster import Browser, live_socket, read_frames, two_workers
 
 pytestmark = pytest.mark.scaleout
 
 
-def _database_url(name):
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
 @pytest.fixture(scope="module")
 def cluster():
-    name = f"reciproque_scaleout_{secrets.token_hex(4)}"
-    admin_url = _database_url("postgres")
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(name),
-        "REDIS_URL": os.environ["REDIS_URL"],
-        "RECIPROQUE_VAR_DIR": tempfile.mkdtemp(prefix="reciproque-scaleout-"),
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "DEBUG": "0",
-        # One phone posts 30 post-its in a burst here; the rate limits
-        # (workshops/ratelimit.py) are not what this test is about.
-        "RATE_LIMIT_PER_PARTICIPANT": "0",
-        "RATE_LIMIT_PER_ADDRESS": "0",
-    }
-    workers = []
-    try:
-        manage(env, "migrate", "--noinput")
-        workshop = create_workshop(env)
-        workers = [Worker(env), Worker(env)]
+    # One phone posts 30 post-its in a burst here; the rate limits
+    # (workshops/ratelimit.py) are not what this test is about.
+    with two_workers(
+        "reciproque_scaleout",
+        os.environ["REDIS_URL"],
+        RATE_LIMIT_PER_PARTICIPANT="0",
+        RATE_LIMIT_PER_ADDRESS="0",
+    ) as (workers, workshop, _database_url):
         yield workers, workshop
-        for worker in workers:
-            print(f"--- worker {worker.port} log ---\n{worker.log()[-3000:]}")
-    finally:
-        for worker in workers:
-            worker.stop()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_it_delivers_writes_from_one_worker_to_a_phone_on_the_other(cluster):
