@@ -175,14 +175,14 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# A participant stays the same participant across reloads, sleep and a
-# closed browser, through the 30-day review.
 # Sessions are read on every request (who is this phone?). The embedded
 # server (one process) reads them from its memory, written through to the
 # database. Scaled out, they stay in the database only: Redis holds no state a
 # request cannot do without, so a Redis restart never logs a room out.
 if not REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# A participant stays the same participant across reloads, sleep and a
+# closed browser, through the 30-day review.
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 120
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

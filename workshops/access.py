@@ -25,14 +25,23 @@ def remember_participant(request, participant):
     request.session[SESSION_KEY] = known
 
 
-def current_participant(request, workshop):
-    """The active participant this browser is in `workshop`, or None."""
-    participant_id = participant_id_in_session(request.session, workshop.pk)
+def _active_participant(request, workshop_id):
+    participant_id = participant_id_in_session(request.session, workshop_id)
     if participant_id is None:
         return None
-    return Participant.objects.filter(
-        pk=participant_id, workshop=workshop, removed_at__isnull=True
-    ).first()
+    return fetch_one(
+        Participant,
+        "id = %s AND workshop_id = %s AND removed_at IS NULL",
+        [participant_id, workshop_id],
+    )
+
+
+def current_participant(request, workshop):
+    """The active participant this browser is in `workshop`, or None."""
+    participant = _active_participant(request, workshop.pk)
+    if participant is not None:
+        participant.workshop = workshop
+    return participant
 
 
 def workshop_and_participant(request, pk):
@@ -40,16 +49,10 @@ def workshop_and_participant(request, pk):
 
     Every write from a phone starts here: two light queries (`fetch_one`).
     """
-    participant_id = participant_id_in_session(request.session, pk)
-    if participant_id is not None:
-        participant = fetch_one(
-            Participant,
-            "id = %s AND workshop_id = %s AND removed_at IS NULL",
-            [participant_id, pk],
-        )
-        if participant is not None:
-            participant.workshop = fetch_one(Workshop, "id = %s", [pk])
-            return participant.workshop, participant
+    participant = _active_participant(request, pk)
+    if participant is not None:
+        participant.workshop = fetch_one(Workshop, "id = %s", [pk])
+        return participant.workshop, participant
     return get_object_or_404(Workshop, pk=pk), None
 
 

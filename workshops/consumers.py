@@ -224,16 +224,16 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 self.waiting.append((None, None))
                 self.waiting_bytes = 0
             return
-        wire = self.wire
-        if wire is not None and not self.outbox and wire.usable():
+        wire = self._open_wire()
+        if wire is not None:
             self._write(wire, encoded.wire_for(self.audience, self.participant_id))
         else:
             self._send_soon(encoded.text_for(self.audience, self.participant_id))
 
     def push_many(self, encodeds):
         """Several events at once (the hub's flush): one write if it keeps up."""
-        wire = self.wire
-        if self.catching_up or wire is None or self.outbox or not wire.usable():
+        wire = self._open_wire()
+        if self.catching_up or wire is None:
             for encoded in encodeds:
                 self.push(encoded)
             return
@@ -255,6 +255,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     # helpers -----------------------------------------------------------------
 
+    def _open_wire(self):
+        """The Daphne connection, if a finished frame may go straight to it now
+        (nothing queued through ASGI that it would overtake), else None."""
+        wire = self.wire
+        if wire is not None and not self.outbox and wire.usable():
+            return wire
+        return None
+
     def _write(self, wire, frame):
         """Write a finished frame, unless the phone has stopped reading."""
         backlog = wire.buffered()
@@ -273,11 +281,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     def _send_soon(self, item):
         """Queue a frame (or a close code) for this socket, in order."""
-        outbox = self.outbox
-        wire = self.wire
-        if wire is not None and not outbox and isinstance(item, str) and wire.usable():
+        wire = self._open_wire() if isinstance(item, str) else None
+        if wire is not None:
             self._write(wire, wire_frame(item))
             return
+        outbox = self.outbox
         outbox.append(item)
         if len(outbox) > self.queue_limit:
             # The socket is not keeping up: rather than grow without bound,
@@ -374,8 +382,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         pages send): the snapshot of a big board crashed the consumer (1011),
         and the page, reconnecting, never caught up (tests/faults/test_big_snapshot.py).
         """
-        wire = self.wire
-        if wire is not None and not self.outbox and wire.usable():
+        wire = self._open_wire()
+        if wire is not None:
             wire.write(wire_frame(text))
         else:
             await self.send(text_data=text)

@@ -112,12 +112,11 @@ class Encoded:
             participant_id == self.author or str(participant_id) in self.owners
         ):
             return wire_frame(self.text_for(audience, participant_id))
-        wire = self.wires.get(audience)
+        # Keyed by text: audiences that share a fragment share one frame.
+        text = self.texts[audience]
+        wire = self.wires.get(text)
         if wire is None:
-            text = self.texts[audience]
-            # One frame for the audiences that share a text.
-            wire = next((w for a, w in self.wires.items() if self.texts[a] is text), None)
-            wire = self.wires[audience] = wire or wire_frame(text)
+            wire = self.wires[text] = wire_frame(text)
         return wire
 
 
@@ -369,12 +368,14 @@ class Hub:
 def exit_soon_after_shutdown(grace=EXIT_GRACE_SECONDS):
     """Make sure a stopped server process exits.
 
-    Under ASGI, a request caught by the stop between a sync-only middleware
-    (WhiteNoise, the rate limit) and the async ones below it waits, in its
-    thread, on an event loop that has stopped; the interpreter then waits for
-    that thread forever, and SIGTERM under writes left Daphne running
-    (tests/faults/test_restart.py). Not waiting loses nothing: such a request
-    has not been answered, so the page sends it again, with its op id.
+    With Django's stock ASGI handler, a request caught by the stop between a
+    sync-only middleware and the async ones below it waited, in its thread, on
+    an event loop that had stopped; the interpreter then waited for that
+    thread forever, and SIGTERM under writes left Daphne running
+    (tests/faults/test_restart.py). workshops/asgi.py no longer crosses back
+    to the loop inside a request; this stays as the net for any thread that
+    would still hold a stopped server up. Not waiting loses nothing: such a
+    request has not been answered, so the page sends it again, with its op id.
     """
     import threading
 

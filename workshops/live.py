@@ -39,7 +39,8 @@ def fetch_one(model, where, params, for_update=False):
     Every write loads its workshop, stage and participant. `.get()` builds
     and compiles a query each time: 0.25–0.35 ms apiece on a small machine,
     against 0.06–0.12 ms for `raw()`, which still converts every field
-    (docs/performance.md). For the write path only; elsewhere, the ORM.
+    (docs/performance.md). For the lookups every request or write makes
+    (access.py, the actions); elsewhere, the ORM.
     """
     sql = f"SELECT * FROM {model._meta.db_table} WHERE {where} LIMIT 1"
     if for_update and connection.features.has_select_for_update:
