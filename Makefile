@@ -8,7 +8,7 @@ export RECIPROQUE_VAR_DIR ?= $(CURDIR)/var
 PG_URL    ?= postgres://postgres@127.0.0.1:5432/reciproque
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/5
 
-.PHONY: run run-cluster demo test test-unit test-scaleout test-browser e2e lint bench soak messages system-deps clean
+.PHONY: run run-cluster demo test test-unit test-scaleout test-browser e2e lint bench soak messages fonts system-deps clean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -22,7 +22,7 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 	@touch $@
 
 ## run: install, migrate, and start the embedded server (SQLite, one process) on 0.0.0.0
-run: $(VENV)/.installed
+run: $(VENV)/.installed fonts
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py compilemessages --ignore=.venv >/dev/null 2>&1 || true
 	$(PY) manage.py announce
@@ -34,14 +34,8 @@ demo: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo
 
-## system-deps: Chromium (browser tests), poppler (PDF checks), zbar (QR decoding), gettext
-system-deps:
-	@missing=""; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
-	command -v zbarimg  >/dev/null || missing="$$missing zbar-tools"; \
-	command -v msgfmt   >/dev/null || missing="$$missing gettext"; \
-	if [ -n "$$missing" ]; then \
+# Installs the Debian packages listed in $$missing when run as root, else names them and stops.
+APT_INSTALL = if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -49,6 +43,28 @@ system-deps:
 	    echo "Missing system packages:$$missing (run: sudo apt-get install -y$$missing)"; exit 1; \
 	  fi; \
 	fi
+
+# package=font family (_ for spaces): text, Arabic and other scripts, emoji, CJK.
+FONTS := fonts-dejavu-core=DejaVu_Sans fonts-noto-core=Noto_Sans_Arabic \
+  fonts-noto-color-emoji=Noto_Color_Emoji fonts-droid-fallback=Droid_Sans_Fallback
+
+## fonts: the fonts that emoji and every script people type need, on screen and in the PDF
+fonts:
+	@missing=""; \
+	for pair in $(FONTS); do \
+	  family=$$(echo "$${pair#*=}" | tr _ ' '); \
+	  fc-list -q "$$family" 2>/dev/null || missing="$$missing $${pair%%=*}"; \
+	done; \
+	$(APT_INSTALL)
+
+## system-deps: the fonts, Chromium (browser tests), poppler (PDF checks), zbar (QR decoding), gettext
+system-deps: fonts
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	command -v zbarimg  >/dev/null || missing="$$missing zbar-tools"; \
+	command -v msgfmt   >/dev/null || missing="$$missing gettext"; \
+	$(APT_INSTALL)
 
 ## test: everything: lint, unit and consumer tests, scale-out tests, real-browser tests
 test: $(VENV)/.installed-test system-deps

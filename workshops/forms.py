@@ -11,8 +11,35 @@ from .text import printable
 COLOURS = ("yellow", "green", "orange", "red", "blue", "pink", "purple", "grey")
 
 
+def one_char_line_breaks(data):
+    """`data` with its CRLF line breaks as LF.
+
+    Browsers send a textarea's line breaks as CRLF, but count each as one
+    character against its maxlength; the server counts the same, or text the
+    browser let through is refused as too long.
+    """
+
+    def lf(value):
+        return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+    copy = data.copy()
+    if hasattr(copy, "setlist"):  # a QueryDict: every value of every key
+        for key, values in data.lists():
+            copy.setlist(key, [lf(value) for value in values])
+    else:
+        for key, value in data.items():
+            copy[key] = lf(value)
+    return copy
+
+
 class PrintableTextMixin:
     """Typed text loses its control and bidi-override characters (see workshops/text.py)."""
+
+    def full_clean(self):
+        # Before the fields' own max_length checks run.
+        if self.is_bound:
+            self.data = one_char_line_breaks(self.data)
+        super().full_clean()
 
     def clean(self):
         cleaned = super().clean()
