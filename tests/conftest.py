@@ -1,4 +1,8 @@
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +23,41 @@ def _settings_for_tests(settings):
     from django.core.cache import cache
 
     cache.clear()
+
+
+def static_is_stale():
+    """True when collectstatic's output is missing a source file or older than one."""
+    from django.apps import apps
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if not manifest.exists():
+        return True
+    collected_at = manifest.stat().st_mtime
+    known = set(json.loads(manifest.read_text())["paths"])
+    ignore = apps.get_app_config("staticfiles").ignore_patterns
+    for finder in finders.get_finders():
+        for path, storage in finder.list(ignore):
+            if path not in known or os.path.getmtime(storage.path(path)) > collected_at:
+                return True
+    return False
+
+
+def pytest_sessionstart(session):
+    """Every server and page under test serves collectstatic's real output.
+
+    The pages name hashed files from its manifest (config/settings.py STORAGES),
+    in-process tests as well as the Daphne servers that tests start: one
+    collectstatic per change (~15 s) rather than a test-only storage, so that
+    every rendered `{% static %}` is also checked against the manifest.
+    """
+    if static_is_stale():
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+            cwd=Path(__file__).resolve().parent.parent,
+            check=True,
+        )
 
 
 def pytest_collection_modifyitems(config, items):
