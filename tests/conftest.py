@@ -1,4 +1,3 @@
-import json
 import os
 import subprocess
 import sys
@@ -25,25 +24,6 @@ def _settings_for_tests(settings):
     cache.clear()
 
 
-def static_is_stale():
-    """True when collectstatic's output is missing a source file or older than one."""
-    from django.apps import apps
-    from django.conf import settings
-    from django.contrib.staticfiles import finders
-
-    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
-    if not manifest.exists():
-        return True
-    collected_at = manifest.stat().st_mtime
-    known = set(json.loads(manifest.read_text())["paths"])
-    ignore = apps.get_app_config("staticfiles").ignore_patterns
-    for finder in finders.get_finders():
-        for path, storage in finder.list(ignore):
-            if path not in known or os.path.getmtime(storage.path(path)) > collected_at:
-                return True
-    return False
-
-
 def pytest_sessionstart(session):
     """Every server and page under test serves collectstatic's real output.
 
@@ -52,6 +32,8 @@ def pytest_sessionstart(session):
     collectstatic per change (~15 s) rather than a test-only storage, so that
     every rendered `{% static %}` is also checked against the manifest.
     """
+    from config.staticfiles import static_is_stale
+
     if static_is_stale():
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],

@@ -65,9 +65,11 @@ def _site_packages():
 
 def template_files():
     crispy_bootstrap5, _ = _site_packages()
-    found = [*ROOT.glob("templates/**/*.html"), *ROOT.glob("*/templates/**/*.html")]
-    found += (crispy_bootstrap5 / "templates").glob("**/*.html")
-    return sorted(p for p in found if ".venv" not in p.relative_to(ROOT).parts[:1])
+    return sorted([*project_templates(), *(crispy_bootstrap5 / "templates").glob("**/*.html")])
+
+
+def project_templates():
+    return sorted([*ROOT.glob("templates/**/*.html"), *ROOT.glob("*/templates/**/*.html")])
 
 
 def code_files():
@@ -323,17 +325,21 @@ def serialise(nodes):
     return "".join(out)
 
 
-def trimmed_css():
-    words = used_words()
+def trim(css, words, read_elsewhere=()):
+    """`css` without the rules none of `words` can match, nor what only they used."""
     prefixes = {w for w in words if w.endswith("-")}
-    nodes = trim_rules(parse(SOURCE.read_text()), words, prefixes)
+    nodes = trim_rules(parse(css), words, prefixes)
+    return serialise(drop_unused(nodes, read_elsewhere))
+
+
+def trimmed_css():
     read_elsewhere = set()
     for path in [*APP_CSS, *template_files(), *code_files()]:
         read_elsewhere.update(VAR_USE.findall(path.read_text()))
     # A script may read a property through getPropertyValue("--bs-…").
     for path in code_files():
         read_elsewhere.update(re.findall(r"--bs-[\w-]+", path.read_text()))
-    css = serialise(drop_unused(nodes, read_elsewhere))
+    css = trim(SOURCE.read_text(), used_words(), read_elsewhere)
     return css.replace("}/*", "}\n/*").rstrip() + "\n"
 
 
