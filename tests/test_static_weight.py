@@ -131,6 +131,9 @@ def test_it_sees_the_classes_in_crispy_forms_and_in_template_tag_strings():
     for name in crispy:
         assert name in words, name
     assert "alert-" in words  # base.html's alert-{{ message.tags }}
+    # Our Python counts only where it writes a class (other strings are prose).
+    python = """attrs={"class": "form-control-lg big"}, Field("x", css_class='mb-5'), "border" """
+    assert trim_css.PYTHON_CLASS.findall(python) == ["form-control-lg big", "mb-5"]
 
 
 def test_it_serves_a_first_load_under_60_kb_hashed_compressed_and_immutable():

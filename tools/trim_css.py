@@ -17,7 +17,9 @@ What is kept:
   (the output only has to be a superset): the words of every `class="…"` in
   the templates (ours and crispy-bootstrap5's), the string literals inside
   template tags (crispy's `{% crispy_field field 'class' 'form-control' %}`),
-  the string literals of static/js/*.js and of our and crispy's Python files.
+  the string literals of static/js/*.js and of crispy's Python files, and
+  in our Python what is written as a class (`attrs={"class": …}`,
+  `css_class=…`, `class="…"` in HTML strings).
   A class written as a prefix, `alert-{{ message.tags }}`, keeps every class
   that starts with `alert-`. Classes inside `:not()`, `:is()`, `:where()` and
   `:has()` are not required: those selectors match without them;
@@ -36,9 +38,8 @@ SOURCE = ROOT / "tools" / "bootstrap" / "bootstrap.full.min.css"
 OUTPUT = ROOT / "static" / "vendor" / "bootstrap" / "bootstrap.min.css"
 APP_CSS = sorted((ROOT / "static" / "css").glob("*.css"))
 
-# Classes that only Bootstrap's own JavaScript would add (we ship none of it):
-# nothing to add here today. Classes this app adds at runtime from data (a
-# message's level) are listed where no scan can see them:
+# Classes that come from data at runtime, where no scan can see them (we ship
+# none of Bootstrap's JavaScript, so nothing else adds classes behind our back).
 ALWAYS = {
     # django.contrib.messages levels, through `alert-{{ message.tags }}`
     "alert-debug", "alert-info", "alert-success", "alert-warning", "alert-danger",
@@ -51,6 +52,10 @@ WORD = re.compile(r"-?[A-Za-z_][\w-]*")
 SELECTOR_CLASS = re.compile(r"\.(-?[A-Za-z_](?:[\w-]|\\.)*)")
 FUNCTIONAL = ("not", "is", "where", "has")
 VAR_USE = re.compile(r"var\(\s*(--[\w-]+)")
+# attrs={"class": "form-control"}, FormHelper(form_class="…"), Field(css_class="…")
+PYTHON_CLASS = re.compile(
+    r"""(?:["']class["']\s*:\s*|\b\w*_class\s*=\s*)["']([^"']*)["']"""
+)
 
 
 # What the app uses -------------------------------------------------------------------
@@ -73,12 +78,19 @@ def project_templates():
 
 
 def code_files():
+    """Scripts and crispy's Python: every string literal in them may be a class."""
     crispy_bootstrap5, crispy_forms = _site_packages()
     found = list((ROOT / "static" / "js").glob("*.js"))
-    for app in ("config", "workshops", "journeys", "mapping", "commitments"):
-        found += (p for p in (ROOT / app).glob("**/*.py") if "migrations" not in p.parts)
     found += crispy_bootstrap5.glob("**/*.py")
     found += crispy_forms.glob("**/*.py")
+    return sorted(found)
+
+
+def project_python():
+    """Our Python: only what is written as a class (widget attrs, crispy helpers, HTML)."""
+    found = []
+    for app in ("config", "workshops", "journeys", "mapping", "commitments"):
+        found += (p for p in (ROOT / app).glob("**/*.py") if "migrations" not in p.parts)
     return sorted(found)
 
 
@@ -110,6 +122,11 @@ def used_words():
     for path in code_files():
         for string in STRING.finditer(path.read_text()):
             words.update(WORD.findall(next(g for g in string.groups() if g is not None)))
+    for path in project_python():
+        text = path.read_text()
+        words |= class_attribute_words(text)  # format_html('<b class="…">')
+        for value in PYTHON_CLASS.findall(text):
+            words.update(value.split())
     return words
 
 
@@ -334,7 +351,7 @@ def trim(css, words, read_elsewhere=()):
 
 def trimmed_css():
     read_elsewhere = set()
-    for path in [*APP_CSS, *template_files(), *code_files()]:
+    for path in [*APP_CSS, *template_files(), *code_files(), *project_python()]:
         read_elsewhere.update(VAR_USE.findall(path.read_text()))
     # A script may read a property through getPropertyValue("--bs-…").
     for path in code_files():
