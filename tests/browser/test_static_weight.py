@@ -60,8 +60,9 @@ def _joined_phone(room, name, shots=None):
     return phone, responses
 
 
-def test_it_brings_a_phone_from_the_qr_code_to_the_stage_in_under_60_kb(room):
+def test_it_brings_a_phone_from_the_qr_code_to_the_stage_in_under_60_kb(room, shots):
     phone, responses = _joined_phone(room, "dora")
+    shots.take(phone, "trimmed-bootstrap-stage")
     origin = urllib.parse.urlsplit(room.url)
     others = [r for r in responses if urllib.parse.urlsplit(r[0]).netloc != origin.netloc]
     assert not others, f"requests to another host (no CDN, ever):\n{_summary(others)}"
