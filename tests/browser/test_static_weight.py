@@ -140,6 +140,7 @@ def test_it_sends_no_static_request_again_on_reload_apart_from_conditional_ones(
         # a 200 is a file downloaded again.
         downloaded = [(path, status) for path, status in static if status != "304"]
         assert not downloaded, f"{how}: static files downloaded again: {downloaded}"
+        print(f"\n{how}: {len(requests)} requests reached the server, static: {static}")
         room.wait_connected(phone)
 
 
