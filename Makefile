@@ -8,7 +8,7 @@ export RECIPROQUE_VAR_DIR ?= $(CURDIR)/var
 PG_URL    ?= postgres://postgres@127.0.0.1:5432/reciproque
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/5
 
-.PHONY: run run-cluster demo test test-unit test-scaleout test-browser e2e lint bench soak messages fonts system-deps clean
+.PHONY: run run-cluster demo test test-unit test-scaleout test-browser e2e lint bench soak messages css fonts system-deps clean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -25,6 +25,7 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 run: $(VENV)/.installed fonts
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py compilemessages --ignore=.venv >/dev/null 2>&1 || true
+	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py announce
 	$(VENV)/bin/daphne --bind 0.0.0.0 --port $(PORT) --access-log /dev/null \
 	  --websocket_timeout -1 config.asgi:application
@@ -121,6 +122,10 @@ run-cluster: $(VENV)/.installed
 messages: $(VENV)/.installed
 	$(PY) manage.py makemessages -l fr -l en --ignore=.venv --ignore=var --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
+
+## css: trim Bootstrap to the classes the templates, scripts and forms use (tools/trim_css.py)
+css: $(VENV)/.installed
+	$(PY) tools/trim_css.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

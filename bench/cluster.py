@@ -93,6 +93,9 @@ def main():
     env = dict(os.environ)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
                    check=True)
+    # The workers serve collectstatic's output and refuse to start without it.
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+                   cwd=ROOT, env=env, check=True)
     ports = [args.port + 1 + i for i in range(args.workers)]
     workers = [
         subprocess.Popen(

@@ -12,6 +12,7 @@
 
 Plus a burst of 500 writes as fast as W writers can send them, and, when
 PostgreSQL and Redis answer, N=1,000 phones split across two Daphne workers.
+First of all, a participant's first load in bytes (bench/page_weight.py).
 
 Each server runs pinned to one core, the load generator (this process) to the
 other. Latency is from the moment a write was due (open loop: a slow server
@@ -45,6 +46,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import page_weight  # noqa: E402
 from bench.wsclient import Phone, open_socket  # noqa: E402
 
 PYTHON = sys.executable
@@ -756,6 +758,7 @@ def parse_args(argv):
     parser.add_argument("--cluster-n", type=int, default=1000)
     parser.add_argument("--cluster-rate", type=int, default=20)
     parser.add_argument("--no-cluster", action="store_true")
+    parser.add_argument("--no-page-weight", action="store_true", help="skip the first-load bytes")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
     args = parser.parse_args(argv)
     args.servers = [s for s in args.servers.split(",") if s]
@@ -779,6 +782,10 @@ async def main(argv=None):
     loop_name = "uvloop" if "uvloop" in type(asyncio.get_running_loop()).__module__ else "asyncio"
     pinning += f"; load generator on {loop_name}"
     log(f"bench: {pinning}")
+    if "app" in plan.servers and not plan.no_page_weight:
+        log("app: a participant's first load, in bytes (bench/page_weight.py)")
+        with page_weight.WeighedServer() as server:
+            print(page_weight.table(page_weight.measure(server.url, server.token)) + "\n")
     gc.freeze()
     rows = []
     notes = []

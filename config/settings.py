@@ -52,7 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "config.staticfiles.StaticFiles",
     "channels",
     "django_htmx",
     "template_partials",
@@ -167,12 +167,22 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-# collectstatic's target (production); the embedded server reads the sources.
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+# collectstatic's output belongs to the code, not to one server's data (var/):
+# every server started from this checkout, tests' included, serves the same one.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# The embedded server serves static files straight from the source folders.
-WHITENOISE_USE_FINDERS = True
+# Phones on venue Wi-Fi: hashed names (cached for a year, `immutable`, so a
+# reload asks for nothing) with brotli and gzip copies made once by collectstatic
+# (`make run` runs it; docs/performance.md). Without its manifest a page cannot
+# name its assets: workshops/asgi.py refuses to start then, unless DEBUG.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# DEBUG pages name the source files (Django skips the manifest then), served
+# from the source folders as they change; otherwise only the collected files.
+WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Sessions are read on every request (who is this phone?). The embedded

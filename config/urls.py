@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
@@ -22,7 +23,9 @@ urlpatterns = [
     path("j/<str:token>/", workshop_views.join, name="join"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    # Lazy: the hashed name comes from collectstatic's manifest, read on first use;
+    # not permanent: the next icon has another name.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
     path("", include("workshops.urls")),
     path("", include("journeys.urls")),
     path("", include("mapping.urls")),

@@ -1,4 +1,7 @@
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +22,24 @@ def _settings_for_tests(settings):
     from django.core.cache import cache
 
     cache.clear()
+
+
+def pytest_sessionstart(session):
+    """Every server and page under test serves collectstatic's real output.
+
+    The pages name hashed files from its manifest (config/settings.py STORAGES),
+    in-process tests as well as the Daphne servers that tests start: one
+    collectstatic per change (~15 s) rather than a test-only storage, so that
+    every rendered `{% static %}` is also checked against the manifest.
+    """
+    from config.staticfiles import static_is_stale
+
+    if static_is_stale():
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+            cwd=Path(__file__).resolve().parent.parent,
+            check=True,
+        )
 
 
 def pytest_collection_modifyitems(config, items):

@@ -181,7 +181,7 @@ ROUTES = {
 }
 
 # What some cells look like besides the plain "allowed": the answer must be one of these.
-# Signup is closed (404), setup is done (to login), logging out (to login), the favicon (301).
+# Signup is closed (404), setup is done (to login), logging out (to login), the favicon (302).
 PUBLIC_STATUSES = {200, 301, 302, 404, LOGIN_REDIRECT}
 
 

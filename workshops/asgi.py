@@ -44,11 +44,32 @@ class Handler(ASGIHandler):
         return await sync_to_async(self.get_response, thread_sensitive=True)(request)
 
 
+def check_static_collected():
+    """Refuse to start without collectstatic's manifest, rather than fail every page.
+
+    Pages name their assets by hashed names read from the manifest; without it
+    each page would be a 500. DEBUG pages name the source files instead.
+    """
+    from django.conf import settings
+    from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+    from django.core.exceptions import ImproperlyConfigured
+
+    if settings.DEBUG or not isinstance(staticfiles_storage, ManifestFilesMixin):
+        return
+    if staticfiles_storage.hashed_files:
+        return
+    raise ImproperlyConfigured(
+        f"No static files manifest in {settings.STATIC_ROOT}: run "
+        "`.venv/bin/python manage.py collectstatic --noinput` first (`make run` does)."
+    )
+
+
 def get_asgi_application():
     import django
     from django.urls import get_resolver
 
     django.setup(set_prefix=False)
+    check_static_collected()
     handler = Handler()
     get_resolver().url_patterns  # noqa: B018 (import every view now)
     # What is loaded by now lives as long as the process: keep it out of the
