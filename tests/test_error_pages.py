@@ -50,6 +50,12 @@ def test_it_leads_a_404_inside_a_workshop_back_to_it(db, room):
     assert "Retour à l’atelier" in html
 
 
+def test_it_offers_no_way_back_to_the_page_that_failed(db, room):
+    response = french_client().get("/w/999999/")
+    assert response.status_code == 404
+    assert 'href="/w/999999/"' not in response.content.decode()
+
+
 def test_it_shows_its_own_403_in_french(db, room):
     # A stranger asking a participant's page fragment: PermissionDenied.
     stage = room.workshop.stages.first()

@@ -36,4 +36,5 @@ def way_back(context):
     if not match:
         return None
     prefix = "w" if request.path.startswith("/w/") else "workshops"
-    return f"/{prefix}/{match.group(1)}/"
+    back = f"/{prefix}/{match.group(1)}/"
+    return None if request.path == back else back  # the page itself failed: no loop
