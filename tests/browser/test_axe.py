@@ -65,6 +65,9 @@ WORDS = {
 }
 
 
+PROFILE = {"fr": "Client interne", "en": "Internal client"}
+
+
 # Auditing ---------------------------------------------------------------------------------
 
 
@@ -279,6 +282,9 @@ def test_it_passes_on_the_facilitator_pages(rooms, axe_server, findings, lang):
 
     page.goto(url + "/")  # an account exists now: home is the join-by-code page
     findings.check(page, f"[{lang}] home")
+    page.set_viewport_size(PHONE)
+    box = page.locator("main a[href$='/login/']").bounding_box()
+    assert box["height"] >= 44, f"'Facilitator? Log in' is {box['height']} px high"
 
     page.goto(url + "/login/")
     findings.check(page, f"[{lang}] login")
@@ -348,8 +354,13 @@ def test_it_passes_on_the_join_pages(rooms, axe_server, findings, lang):
     phone.locator("main form button[type=submit]").tap()
     expect(phone.locator(".invalid-feedback").first).to_be_visible()
     findings.check(phone, f"[{lang}] join with errors")
+    # WCAG 2.5.5: each profile is a whole row one taps, not a 16 px radio.
+    for label in phone.locator("label.form-check-label[for^=id_profile_]").all():
+        box = label.bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 200, f"profile row {box}"
     phone.fill("#id_display_name", "Alice")
-    phone.locator("input[name=profile][value=internal_client]").check()
+    phone.locator("label[for^=id_profile_]", has_text=PROFILE[lang]).tap()
+    expect(phone.locator("input[name=profile][value=internal_client]")).to_be_checked()
     phone.get_by_role("button", name=room.words["enter"]).tap()
     phone.wait_for_url(re.compile(r"/w/\d+/$"))
     phone.wait_for_selector("body[data-connection=connected]")
