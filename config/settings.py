@@ -197,6 +197,8 @@ SESSION_COOKIE_AGE = 60 * 60 * 24 * 120
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# The refusal in the room's language and layout, with a way back (templates/403_csrf.html).
+CSRF_FAILURE_VIEW = "workshops.views.csrf_failure"
 
 SECURE = env_bool("SECURE", False)  # behind TLS in production
 SESSION_COOKIE_SECURE = SECURE

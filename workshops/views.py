@@ -75,6 +75,15 @@ def _facilitator_signup(request, first):
     return render(request, "workshops/setup.html", {"form": form, "first": first})
 
 
+def csrf_failure(request, reason=""):
+    """A form refused for its CSRF token: the site's own 403 page, not Django's English one.
+
+    Rendered with the request (Django's own view renders without it), so the page
+    has its layout and a fresh token: going back and sending again works.
+    """
+    return render(request, "403_csrf.html", status=403)
+
+
 # Facilitator: workshops -------------------------------------------------------------
 
 

@@ -1,3 +1,4 @@
+import re
 import secrets
 
 from django import template
@@ -18,3 +19,22 @@ def lookup(mapping, key):
 def new_op_id():
     """A fresh operation id for a form that also works without JavaScript."""
     return secrets.token_hex(16)
+
+
+_IN_A_WORKSHOP = re.compile(r"^/(?:w|workshops)/(\d+)/")
+
+
+@register.simple_tag(takes_context=True)
+def way_back(context):
+    """The error pages' way back: the workshop the address was in, or None.
+
+    Only the address is read, never the database: an error page must not fail
+    in turn. A phone goes back to its live page, the facilitator to the console.
+    """
+    request = context.get("request")
+    match = _IN_A_WORKSHOP.match(getattr(request, "path", "") or "")
+    if not match:
+        return None
+    prefix = "w" if request.path.startswith("/w/") else "workshops"
+    back = f"/{prefix}/{match.group(1)}/"
+    return None if request.path == back else back  # the page itself failed: no loop
