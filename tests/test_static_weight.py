@@ -36,6 +36,8 @@ HOOKS = {
     "map-legend",
     # the PDF report's sections
     "report-flows", "report-wall",
+    # the error pages' body, a hook for anyone who styles them
+    "page-error",
 }  # fmt: skip
 
 
