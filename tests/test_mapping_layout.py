@@ -219,10 +219,9 @@ def test_it_keeps_ordinary_names_in_full_size_type_on_two_or_three_lines(name):
 
 
 def test_it_draws_the_usual_map_in_a_16_9_frame_that_holds_twelve_actors_a_side():
+    assert abs(layout.WIDTH / layout.FRAME_HEIGHT - 16 / 9) < 0.01
     for suppliers, clients in [(0, 0), (7, 7), (12, 12)]:
-        actors = actors_for(suppliers, clients)
-        assert layout.height(actors) == layout.FRAME_HEIGHT
-        assert layout.WIDTH / layout.FRAME_HEIGHT == pytest.approx(16 / 9, rel=0.01)
+        assert layout.height(actors_for(suppliers, clients)) == layout.FRAME_HEIGHT
     # A thirteenth actor on a side needs a row below: the map grows taller, nobody moves.
     assert layout.height(actors_for(13, 0)) > layout.FRAME_HEIGHT
 

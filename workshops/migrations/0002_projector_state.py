@@ -5,25 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workshops', '0001_initial'),
+        ("workshops", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='workshop',
-            name='projector_instructions_shown',
+            model_name="workshop",
+            name="projector_instructions_shown",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='workshop',
-            name='projector_instructions_stage',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='workshops.stage'),
+            model_name="workshop",
+            name="projector_instructions_stage",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="workshops.stage",
+            ),
         ),
         migrations.AddField(
-            model_name='workshop',
-            name='projector_qr_large',
+            model_name="workshop",
+            name="projector_qr_large",
             field=models.BooleanField(blank=True, default=None, null=True),
         ),
     ]
