@@ -173,6 +173,7 @@ def build_map(stage):
             "title_y": layout.MARGIN + 30,
             "legend_y": bottom + 20,
             "zone_title_size": layout.ZONE_TITLE_SIZE,
+            "centre_title_size": layout.CENTRE_TITLE_SIZE,
             "flow_label_size": layout.FLOW_LABEL_SIZE,
             "legend_size": layout.LEGEND_SIZE,
         },

@@ -28,8 +28,8 @@ WIDTH = 1200
 FRAME_HEIGHT = 675  # 16:9
 MARGIN = 8
 TITLE_HEIGHT = 44  # zone titles sit above the first row
-BOX_WIDTH, BOX_HEIGHT = 172, 80
-COLUMN_PITCH, ROW_PITCH = 184, 90
+BOX_WIDTH, BOX_HEIGHT = 176, 80
+COLUMN_PITCH, ROW_PITCH = 186, 90
 ROWS = 6
 COLUMNS = 2
 ZONE_PADDING = 12
@@ -59,6 +59,7 @@ BOX_PADDING = 8
 NAME_HEIGHT_PADDING = 6
 FLOW_LABEL_SIZE = 16
 ZONE_TITLE_SIZE = 22
+CENTRE_TITLE_SIZE = 17  # above the circle, between the corridors' labels
 LEGEND_SIZE = 16
 
 # A flow kind shows in its line style, never only in colour.
@@ -217,14 +218,14 @@ def text_width(text, size, bold=False):
     width = 0.0
     for char in text:
         if char in _NARROW:
-            width += 0.34
+            width += 0.36
         elif char in _WIDE:
-            width += 0.95
+            width += 0.97
         elif char.isupper() or char.isdigit():
-            width += 0.68
+            width += 0.72
         else:
-            width += 0.58
-    return width * size * (1.08 if bold else 1.0)
+            width += 0.62
+    return width * size * (1.14 if bold else 1.0)
 
 
 def wrap_width(text, max_width, size, bold=False):
