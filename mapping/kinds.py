@@ -185,7 +185,7 @@ def build_map(stage):
 
 def legend():
     """The SVG's key: line style per flow kind, icon and colour per rating, border per scope."""
-    step, first = 215, 135
+    step, first = 215, 165
     kinds = [
         {
             "key": kind,

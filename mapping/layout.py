@@ -57,10 +57,10 @@ SPLIT_MIN_SIZE = 6  # only for names no line can hold whole
 LINE_HEIGHT = 1.1
 BOX_PADDING = 8
 NAME_HEIGHT_PADDING = 6
-FLOW_LABEL_SIZE = 16
+FLOW_LABEL_SIZE = 19
 ZONE_TITLE_SIZE = 22
 CENTRE_TITLE_SIZE = 17  # above the circle, between the corridors' labels
-LEGEND_SIZE = 16
+LEGEND_SIZE = 20
 
 # A flow kind shows in its line style, never only in colour.
 LINE_STYLES = {
@@ -71,8 +71,8 @@ LINE_STYLES = {
 RATING_COLOURS = {"smooth": "#2e7d32", "unclear": "#c25e00", "friction": "#c62828", "": "#5b6575"}
 
 # Characters per line of a flow label at FLOW_LABEL_SIZE (DejaVu Sans, a bit wide).
-FLOW_LABEL_CHARS, FLOW_LABEL_LINES = 14, 2
-FLOW_LABEL_LINE = 18
+FLOW_LABEL_CHARS, FLOW_LABEL_LINES = 13, 2
+FLOW_LABEL_LINE = 21
 
 
 @dataclass(frozen=True)
