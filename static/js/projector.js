@@ -101,6 +101,7 @@
     scheduled = false;
     pageOf = new WeakMap();
     main.querySelectorAll('.is-off-page').forEach(function (el) { el.classList.remove('is-off-page'); });
+    main.querySelectorAll('.board .postits').forEach(function (el) { el.style.removeProperty('--clamp'); });
     var floor = minFit();
     var value = 1;
     while (anyOverflow() && value - STEP >= floor - 1e-6) {
@@ -110,7 +111,22 @@
     if (anyOverflow() && value > floor) setFit(floor);
     pages = 1;
     main.querySelectorAll('.board .postits').forEach(function (container) {
-      if (overflows(container)) pages = Math.max(pages, paginate(container));
+      if (!overflows(container)) return;
+      var count = paginate(container);
+      // A post-it taller than its whole box would be cut, not paged: fewer lines of it.
+      var tallest = null;
+      Array.prototype.forEach.call(container.children, function (el) {
+        if (!el.classList.contains('postit')) return;
+        if (!tallest || el.offsetHeight > tallest.offsetHeight) tallest = el;
+      });
+      var text = tallest && tallest.querySelector('.postit-text');
+      if (text && tallest.offsetHeight > container.clientHeight) {
+        var line = parseFloat(window.getComputedStyle(text).lineHeight) || 30;
+        var room = container.clientHeight - (tallest.offsetHeight - text.offsetHeight);
+        container.style.setProperty('--clamp', String(Math.max(1, Math.floor(room / line))));
+        count = paginate(container);
+      }
+      pages = Math.max(pages, count);
     });
     if (page >= pages) page = 0;
     show();

@@ -151,7 +151,12 @@ MEASURE = """() => {
     };
   });
   const page = document.getElementById('projector-page');
+  // A post-it shown must be whole: paging, not cutting, deals with what does not fit.
+  const cut = [...document.querySelectorAll('.board .postit')].filter(visible).filter(p => {
+    return p.getBoundingClientRect().bottom > p.parentElement.getBoundingClientRect().bottom + 1;
+  }).length;
   return {
+    cut,
     scrollHeight: d.scrollHeight, scrollWidth: d.scrollWidth,
     innerHeight: window.innerHeight, innerWidth: window.innerWidth,
     postitPx: texts.map(t => parseFloat(getComputedStyle(t).fontSize)),
@@ -319,6 +324,7 @@ def attached(page, state):
 def assert_fits(m, where):
     assert m["scrollHeight"] <= m["innerHeight"], (where, m["scrollHeight"], m["innerHeight"])
     assert m["scrollWidth"] <= m["innerWidth"], (where, m["scrollWidth"], m["innerWidth"])
+    assert m["cut"] == 0, (where, "post-its cut at the bottom of their column", m["cut"])
 
 
 CASES = ["framing", "map", "wall-0", "wall-10", "wall-60", "wall-150-6cols", "wall-1col-long"]
