@@ -102,6 +102,7 @@
     pageOf = new WeakMap();
     main.querySelectorAll('.is-off-page').forEach(function (el) { el.classList.remove('is-off-page'); });
     main.querySelectorAll('.board .postits').forEach(function (el) { el.style.removeProperty('--clamp'); });
+    main.querySelectorAll('.board .framing.is-tight').forEach(function (el) { el.classList.remove('is-tight'); });
     var floor = minFit();
     var value = 1;
     while (anyOverflow() && value - STEP >= floor - 1e-6) {
@@ -109,6 +110,11 @@
       setFit(value);
     }
     if (anyOverflow() && value > floor) setFit(floor);
+    // A framing that still does not fit drops its two standing phrases (the motto
+    // and the client-supplier logic, the same in every workshop) before its text is cut.
+    main.querySelectorAll('.board .framing').forEach(function (framing) {
+      framing.classList.toggle('is-tight', overflows(framing));
+    });
     pages = 1;
     main.querySelectorAll('.board .postits').forEach(function (container) {
       if (!overflows(container)) return;
