@@ -834,8 +834,9 @@ def test_it_folds_the_instructions_again_on_the_next_stage(camille, room):
     assert 'data-instructions="auto"' in moved.frames["projector"]
     # The console's panel is redrawn with the move too (it is inside #controls).
     assert 'name="instructions" value="auto" aria-pressed="true"' in moved.frames["facilitator"]
+    # The choice belongs to the stage it was made on: coming back finds it again.
     actions.go_to_stage(workshop, first)
-    assert fresh(room.workshop).projector_state()["instructions"] == "auto"
+    assert fresh(room.workshop).projector_state()["instructions"] == "hidden"
 
 
 def test_it_keeps_the_qr_code_large_only_while_the_first_stage_waits(camille, room):

@@ -66,7 +66,8 @@ class Workshop(models.Model):
     timer_remaining = models.DurationField(null=True, blank=True)
     timer_locks_writing = models.BooleanField(default=False)
     # What the room's screen shows besides the board; every projector follows it live.
-    # The instructions choice holds for one stage: moving on goes back to "auto".
+    # The instructions choice holds for the stage it was made on: another stage
+    # is "auto" (open until its timer starts); coming back finds the choice again.
     projector_instructions_stage = models.ForeignKey(
         "Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
