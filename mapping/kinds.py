@@ -99,16 +99,7 @@ def build_map(stage):
     for actor in everyone:
         placement = layout.place(actor)
         actor.placement = placement
-        lines = layout.wrap(
-            actor.display_name,
-            layout.CENTRE_CHARS if actor.is_centre else layout.BOX_CHARS,
-            layout.CENTRE_LINES if actor.is_centre else layout.BOX_LINES,
-        )
-        step = 20 if actor.is_centre else 17
-        actor.lines = [
-            {"text": line, "y": round((i - (len(lines) - 1) / 2) * step + 5, 1)}
-            for i, line in enumerate(lines)
-        ]
+        actor.lines, actor.name_size = layout.name_lines(actor.display_name, actor.is_centre)
         actor.box = {
             "x": -placement.width / 2,
             "y": -placement.height / 2,
@@ -178,9 +169,13 @@ def build_map(stage):
             "centre_y": centre_y,
             "centre_r": layout.CENTRE_RADIUS,
             "centre_label": labels["circles"]["centre"],
-            "centre_title_y": centre_y - layout.CENTRE_RADIUS - 14,
-            "title_y": layout.MARGIN + 34,
-            "legend_y": bottom + 22,
+            "centre_title_y": centre_y - layout.CENTRE_RADIUS - 12,
+            "title_y": layout.MARGIN + 30,
+            "legend_y": bottom + 20,
+            "zone_title_size": layout.ZONE_TITLE_SIZE,
+            "centre_title_size": layout.CENTRE_TITLE_SIZE,
+            "flow_label_size": layout.FLOW_LABEL_SIZE,
+            "legend_size": layout.LEGEND_SIZE,
         },
         "legend": legend(),
         "rating_choices": rating_choices(),
@@ -190,7 +185,7 @@ def build_map(stage):
 
 def legend():
     """The SVG's key: line style per flow kind, icon and colour per rating, border per scope."""
-    step, first = 200, 150
+    step, first = 215, 165
     kinds = [
         {
             "key": kind,

@@ -4,12 +4,18 @@ The layout is deterministic and stable. Each side circle has a grid of slots,
 taken in a fixed order: the column nearest the centre first, from the middle
 row outwards. An actor keeps the slot it was given when it was created, so
 adding an actor never moves the others. The grid's pitches are wider and
-taller than the boxes, so two slotted actors never overlap. 22 actors fit in
-each side zone of the usual frame. Beyond that, extra rows go below and the
-map grows taller without moving anyone (40 actors on one side still fit,
-none overlapping). A corridor between the centre and each side leaves room
-for the flows and their labels. A facilitator's nudge stores an override
-position, and that position wins over the slot.
+taller than the boxes, so two slotted actors never overlap.
+
+The usual frame is 16:9 (WIDTH x FRAME_HEIGHT), the shape of a projector and
+of a landscape page, and holds 12 actors in each side zone with names in type
+large enough to read from the back of a room. Beyond that, extra rows go
+below and the map grows taller without moving anyone (40 actors on one side
+still fit, none overlapping). A corridor between the centre and each side
+leaves room for the flows and their labels. A facilitator's nudge stores an
+override position, and that position wins over the slot.
+
+Names are never cut: they wrap onto up to three lines, and a name too long
+for three lines gets smaller type (`fit_name`).
 
 Map units are SVG user units. The SVG's viewBox is WIDTH x height(actors).
 """
@@ -19,17 +25,18 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 WIDTH = 1200
+FRAME_HEIGHT = 675  # 16:9
 MARGIN = 8
-TITLE_HEIGHT = 52  # zone titles sit above the first row
-BOX_WIDTH, BOX_HEIGHT = 144, 48
-COLUMN_PITCH, ROW_PITCH = 156, 56
-ROWS = 11
+TITLE_HEIGHT = 44  # zone titles sit above the first row
+BOX_WIDTH, BOX_HEIGHT = 176, 80
+COLUMN_PITCH, ROW_PITCH = 186, 90
+ROWS = 6
 COLUMNS = 2
-ZONE_PADDING = 16
+ZONE_PADDING = 12
 SIDE_ZONE_WIDTH = COLUMNS * COLUMN_PITCH - (COLUMN_PITCH - BOX_WIDTH) + 2 * ZONE_PADDING
-CENTRE_BOX = (180, 84)
-CENTRE_RADIUS = 110
-LEGEND_HEIGHT = 96
+CENTRE_BOX = (224, 176)
+CENTRE_RADIUS = 160
+LEGEND_HEIGHT = 72
 FIRST_ROW_TOP = MARGIN + TITLE_HEIGHT
 # Rows taken from the middle outwards, every other row first: the first actors of a
 # circle sit level with the centre, with room between them for their flows' labels.
@@ -42,6 +49,19 @@ ROW_ORDER = [
 ]
 SLOTS_PER_SIDE = ROWS * COLUMNS
 
+# Type sizes, in map units. On a 1280x720 projector the map is drawn about 1066
+# px wide, 0.89 px a unit: a name is 19.5 px there, and 29 px at 1920x1080.
+NAME_SIZE, CENTRE_NAME_SIZE = 22, 24
+NAME_MIN_SIZE = 12
+SPLIT_MIN_SIZE = 6  # only for names no line can hold whole
+LINE_HEIGHT = 1.1
+BOX_PADDING = 8
+NAME_HEIGHT_PADDING = 6
+FLOW_LABEL_SIZE = 19
+ZONE_TITLE_SIZE = 22
+CENTRE_TITLE_SIZE = 17  # above the circle, between the corridors' labels
+LEGEND_SIZE = 20
+
 # A flow kind shows in its line style, never only in colour.
 LINE_STYLES = {
     "information": {"dash": "10 6", "width": 2.5, "cap": "butt"},
@@ -50,11 +70,9 @@ LINE_STYLES = {
 }
 RATING_COLOURS = {"smooth": "#2e7d32", "unclear": "#c25e00", "friction": "#c62828", "": "#5b6575"}
 
-# Characters per line that fit in a box at the SVG's font sizes (DejaVu Sans, a bit wide).
-BOX_CHARS, BOX_LINES = 15, 2
-CENTRE_CHARS, CENTRE_LINES = 16, 3
-FLOW_LABEL_CHARS, FLOW_LABEL_LINES = 14, 2
-FLOW_LABEL_LINE = 15
+# Characters per line of a flow label at FLOW_LABEL_SIZE (DejaVu Sans, a bit wide).
+FLOW_LABEL_CHARS, FLOW_LABEL_LINES = 13, 2
+FLOW_LABEL_LINE = 21
 
 
 @dataclass(frozen=True)
@@ -141,7 +159,7 @@ def zones_bottom(actors):
 def height(actors):
     bottom = zones_bottom(actors)
     lowest = max((actor.y + BOX_HEIGHT for actor in actors if actor.y is not None), default=0)
-    return int(max(bottom, lowest) + LEGEND_HEIGHT)
+    return int(max(bottom + LEGEND_HEIGHT, lowest + LEGEND_HEIGHT, FRAME_HEIGHT))
 
 
 def place(actor):
@@ -190,6 +208,89 @@ def wrap(text, chars, lines):
     return out or [""]
 
 
+# Advance widths of DejaVu Sans, in ems, by kind of character: close enough to
+# wrap a name so that it stays inside its box on screen and in the PDF.
+_NARROW = set("iljtfrI.,;:!|'()[] ’-")
+_WIDE = set("mwMWŒœ@%")
+
+
+def text_width(text, size, bold=False):
+    width = 0.0
+    for char in text:
+        if char in _NARROW:
+            width += 0.36
+        elif char in _WIDE:
+            width += 0.97
+        elif char.isupper() or char.isdigit():
+            width += 0.72
+        else:
+            width += 0.62
+    return width * size * (1.14 if bold else 1.0)
+
+
+def wrap_width(text, max_width, size, bold=False):
+    """Whole words on lines no wider than max_width; None when one word alone is wider."""
+    lines, current = [], ""
+    for word in " ".join((text or "").split()).split(" "):
+        if text_width(word, size, bold) > max_width:
+            return None
+        candidate = f"{current} {word}".strip()
+        if text_width(candidate, size, bold) <= max_width:
+            current = candidate
+        else:
+            lines.append(current)
+            current = word
+    lines.append(current)
+    return lines
+
+
+def _split_word(text, max_width, size, bold):
+    """The last resort, for a word longer than a box at the smallest size: break it."""
+    lines, current = [], ""
+    for char in " ".join((text or "").split()):
+        if char == " " and not current:
+            continue
+        if text_width(current + char + "-", size, bold) > max_width and current:
+            lines.append(current if char == " " or current.endswith(" ") else current + "-")
+            current = "" if char == " " else char
+        else:
+            current += char
+    lines.append(current)
+    return [line.strip() for line in lines]
+
+
+def fit_name(text, max_width, max_height, size, bold=False, min_size=NAME_MIN_SIZE):
+    """(lines, size): the whole name inside a box, never cut with an ellipsis.
+
+    It wraps at `size` onto as many lines as the box holds (three for a side
+    box); only a name that needs more gets smaller type, down to `min_size`.
+    """
+    for candidate in range(size, min_size - 1, -1):
+        lines = wrap_width(text, max_width, candidate, bold)
+        if lines is not None and len(lines) * candidate * LINE_HEIGHT <= max_height:
+            return lines, candidate
+    # A word wider than the box (a long compound, a run of letters): break it,
+    # in the largest type where the pieces still fit.
+    for candidate in range(size, SPLIT_MIN_SIZE - 1, -1):
+        lines = _split_word(text, max_width, candidate, bold)
+        if len(lines) * candidate * LINE_HEIGHT <= max_height:
+            return lines, candidate
+    return _split_word(text, max_width, SPLIT_MIN_SIZE, bold), SPLIT_MIN_SIZE
+
+
+def name_lines(actor_name, is_centre):
+    """The lines of an actor's name in its box, with their baselines, and the type size."""
+    width, height_ = CENTRE_BOX if is_centre else (BOX_WIDTH, BOX_HEIGHT)
+    size = CENTRE_NAME_SIZE if is_centre else NAME_SIZE
+    lines, size = fit_name(
+        actor_name, width - 2 * BOX_PADDING, height_ - NAME_HEIGHT_PADDING, size, bold=is_centre
+    )
+    step = size * LINE_HEIGHT
+    # The first baseline: the block of lines is centred on the box's middle.
+    first = -(len(lines) - 1) * step / 2 + size * 0.36
+    return [{"text": line, "y": round(first + i * step, 1)} for i, line in enumerate(lines)], size
+
+
 def shorten(text, chars):
     text = " ".join((text or "").split())
     return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
@@ -197,7 +298,7 @@ def shorten(text, chars):
 
 # Flows ---------------------------------------------------------------------------------
 
-SPREAD = 36  # distance between two flows of the same pair, at their middle
+SPREAD = 40  # distance between two flows of the same pair, at their middle
 # A label sits nearer its far end when a flow leaves the centre, where flows fan apart.
 CENTRE_LABEL_AT = 0.6
 
@@ -239,7 +340,7 @@ def _bezier(a, c, b, t):
 
 def label_lines(label):
     lines = wrap(label, FLOW_LABEL_CHARS, FLOW_LABEL_LINES)
-    top = -(len(lines) - 1) * FLOW_LABEL_LINE / 2 + 4.5
+    top = -(len(lines) - 1) * FLOW_LABEL_LINE / 2 + 6
     return tuple((line, round(top + i * FLOW_LABEL_LINE, 1)) for i, line in enumerate(lines))
 
 
@@ -272,7 +373,7 @@ def flow_shapes(flows, placements, centre_pk=None):
                 at = 1 - CENTRE_LABEL_AT
             label_x, label_y = _bezier(start, control, end, at)
             lines = label_lines(flow.label)
-            width = max(len(line) for line, _y in lines) * 7.8 + 32
+            width = max(text_width(line, FLOW_LABEL_SIZE) for line, _y in lines) + 34
             shapes[flow.pk] = FlowShape(
                 path=(
                     f"M {start[0]:.1f} {start[1]:.1f} Q {control[0]:.1f} {control[1]:.1f} "
@@ -284,12 +385,46 @@ def flow_shapes(flows, placements, centre_pk=None):
                 label_height=len(lines) * FLOW_LABEL_LINE + 8,
                 lines=lines,
             )
-    return spread_labels(shapes)
+    return spread_labels(clear_of_boxes(shapes, placements, centre_pk))
 
 
 LABEL_GAP = 4
 SPREAD_ROUNDS = 30
 SPREAD_LIMIT = 150  # beyond this many flows, labels stay where their curves put them
+
+
+def clear_of_boxes(shapes, placements, centre_pk=None):
+    """Move a label that covers an actor's box into the corridor on its side.
+
+    The corridors between the centre's box and the nearest column of each side
+    are where the flows run; side boxes stand in columns with little room
+    between them, so the way out is sideways. A label wider than its corridor
+    sits in its middle, over the edges of the boxes, not over their names.
+    """
+    centre_x = WIDTH / 2
+    corridors = {
+        "suppliers": (column_x("suppliers", 0) + BOX_WIDTH / 2, centre_x - CENTRE_BOX[0] / 2),
+        "clients": (centre_x + CENTRE_BOX[0] / 2, column_x("clients", 0) - BOX_WIDTH / 2),
+    }
+    boxes = list(placements.values())
+    moved = {}
+    for pk, shape in shapes.items():
+        covers = any(
+            abs(shape.label_x - box.x) * 2 < shape.label_width + box.width
+            and abs(shape.label_y - box.y) * 2 < shape.label_height + box.height
+            for box in boxes
+        )
+        if not covers:
+            moved[pk] = shape
+            continue
+        low, high = corridors["suppliers" if shape.label_x < centre_x else "clients"]
+        half = shape.label_width / 2 + LABEL_GAP
+        if high - low >= 2 * half:
+            x = min(max(shape.label_x, low + half), high - half)
+        else:
+            x = (low + high) / 2
+        moved[pk] = replace(shape, label_x=round(x, 1))
+    return moved
 
 
 def spread_labels(shapes):

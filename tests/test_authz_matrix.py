@@ -111,6 +111,9 @@ ROUTES = {
     ),
     "workshops/<int:pk>/delete/": Route(FACILITATOR, ("POST",)),
     "workshops/<int:pk>/projector/": Route(FACILITATOR),
+    "workshops/<int:pk>/projector/state/": Route(
+        FACILITATOR, ("POST",), {"instructions": "shown", "qr": "large"}
+    ),
     "workshops/<int:pk>/presence/": Route(FACILITATOR),
     "workshops/<int:pk>/qr.svg": Route(FACILITATOR),
     "workshops/<int:pk>/timer/": Route(FACILITATOR, ("POST",), {"command": "start", "minutes": 5}),

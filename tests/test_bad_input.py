@@ -1,4 +1,3 @@
-
 """Bad input on every write endpoint and on the websocket: a clear refusal, and nothing changes.
 
 Malformed and truncated bodies, unknown values, wrong types, bad and reused
@@ -271,6 +270,8 @@ MOVE_ACTOR = "workshops/<int:pk>/stages/<int:stage_pk>/actors/<str:ref>/move/"
 NEW_ACTOR = "w/<int:pk>/stages/<int:stage_pk>/actors/new/"
 NEW_FLOW = "w/<int:pk>/stages/<int:stage_pk>/flows/new/"
 DURATION = "Choose a duration between 1 and %d minutes."
+PROJECTOR = "workshops/<int:pk>/projector/state/"
+PROJECTOR_QR = "Unknown choice for the QR code on the projector."
 
 # (route, fields replacing the valid ones, English message expected or None)
 UNKNOWN_OR_WRONG = [
@@ -283,6 +284,14 @@ UNKNOWN_OR_WRONG = [
     (TIMER, {"command": "add", "minutes": ""}, None),
     (TIMER, {"command": "locks", "value": "2"}, MALFORMED),
     (TIMER, {"command": "locks"}, MALFORMED),
+    (
+        PROJECTOR,
+        {"instructions": "everywhere", "qr": ""},
+        "Unknown choice for the instructions on the projector.",
+    ),
+    (PROJECTOR, {"instructions": "", "qr": "giant"}, PROJECTOR_QR),
+    (PROJECTOR, {"instructions": "shown", "qr": "1"}, PROJECTOR_QR),
+    (PROJECTOR, {"instructions": "", "qr": ""}, "Choose what the projector shows."),
     ("workshops/<int:pk>/lock/", {"locked": "yes"}, MALFORMED),
     ("workshops/<int:pk>/lock/", {"locked": ""}, MALFORMED),
     ("workshops/<int:pk>/stages/<int:stage_pk>/reveal/", {"revealed": "true"}, MALFORMED),

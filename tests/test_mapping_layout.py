@@ -175,3 +175,80 @@ def test_it_keeps_flow_labels_apart():
             apart_x = abs(a.label_x - b.label_x) * 2 >= a.label_width + b.label_width
             apart_y = abs(a.label_y - b.label_y) * 2 >= a.label_height + b.label_height
             assert apart_x or apart_y, (a, b)
+
+
+NAMES = [
+    "RH",
+    "Direction des achats",
+    "Prestataire de maintenance applicative",
+    "Agents des services déconcentrés",
+    "Direction des systèmes d’information et du numérique",
+    "Délégation à la protection des données personnelles et à la conformité",
+    "Anticonstitutionnellement",
+    "Établissement public administratif de gestion des ressources humaines mutualisées",
+    "W" * 80,
+]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("is_centre", [False, True])
+def test_it_wraps_a_name_whole_inside_its_box_and_never_cuts_it(name, is_centre):
+    lines, size = layout.name_lines(name, is_centre)
+    texts = [line["text"] for line in lines]
+    assert not any("…" in text for text in texts)
+    # Every character is still there (a word too long for any line is broken with a hyphen).
+    assert "".join(texts).replace("-", "").replace(" ", "") == name.replace(" ", "")
+    width, height = layout.CENTRE_BOX if is_centre else (layout.BOX_WIDTH, layout.BOX_HEIGHT)
+    for text in texts:
+        assert layout.text_width(text, size, bold=is_centre) <= width - 2 * layout.BOX_PADDING
+    step = size * layout.LINE_HEIGHT
+    assert len(texts) * step <= height - layout.NAME_HEIGHT_PADDING
+    # The baselines stay inside the box: the block of lines is centred.
+    assert lines[0]["y"] - size * 0.8 >= -height / 2
+    assert lines[-1]["y"] + size * 0.25 <= height / 2
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n for n in NAMES if len(n) <= 40 and " " in n],
+)
+def test_it_keeps_ordinary_names_in_full_size_type_on_two_or_three_lines(name):
+    lines, size = layout.name_lines(name, is_centre=False)
+    assert size == layout.NAME_SIZE
+    assert len(lines) <= 3
+
+
+def test_it_draws_the_usual_map_in_a_16_9_frame_that_holds_twelve_actors_a_side():
+    assert abs(layout.WIDTH / layout.FRAME_HEIGHT - 16 / 9) < 0.01
+    for suppliers, clients in [(0, 0), (7, 7), (12, 12)]:
+        assert layout.height(actors_for(suppliers, clients)) == layout.FRAME_HEIGHT
+    # A thirteenth actor on a side needs a row below: the map grows taller, nobody moves.
+    assert layout.height(actors_for(13, 0)) > layout.FRAME_HEIGHT
+
+
+def test_it_keeps_flow_labels_off_the_names_of_side_actors():
+    @dataclass
+    class FakeFlow:
+        pk: int
+        source_id: int
+        target_id: int
+        label: str
+
+    actors = actors_for(6, 6)
+    placements = {a.pk: layout.place(a) for a in actors}
+    flows = [
+        FakeFlow(a.pk, 1, a.pk, "Comptes rendus mensuels")
+        if a.circle == "clients"
+        else FakeFlow(a.pk, a.pk, 1, "Tickets d'incident")
+        for a in actors[1:]
+    ]
+    shapes = layout.flow_shapes(flows, placements, centre_pk=1)
+    for shape in shapes.values():
+        left, right = shape.label_x - shape.label_width / 2, shape.label_x + shape.label_width / 2
+        for pk, box in placements.items():
+            if pk == 1:
+                continue
+            # A label may overlap a box's border, never the middle of the box where its name is.
+            text_left, text_right = box.x - box.width / 4, box.x + box.width / 4
+            same_height = abs(shape.label_y - box.y) * 2 < shape.label_height + box.height
+            assert not (same_height and left < text_right and right > text_left), (shape, box)

@@ -160,6 +160,49 @@ def renew_join_link(workshop, *, base_url="", op_id=None):
     return workshop
 
 
+PROJECTOR_INSTRUCTIONS = ("auto", "shown", "hidden")
+PROJECTOR_QR = ("auto", "large", "small")
+
+
+def set_projector(workshop, *, instructions=None, qr=None, op_id=None):
+    """What every projector shows besides the board: the instructions, the QR code's size."""
+    with transaction.atomic():
+        workshop = lock_workshop(workshop.pk)
+        if already_applied(workshop, op_id):
+            return workshop
+        if instructions is None and qr is None:
+            raise ActionError(_("Choose what the projector shows."))
+        if instructions is not None and instructions not in PROJECTOR_INSTRUCTIONS:
+            raise ActionError(_("Unknown choice for the instructions on the projector."))
+        if qr is not None and qr not in PROJECTOR_QR:
+            raise ActionError(_("Unknown choice for the QR code on the projector."))
+        workshop.set_projector(instructions=instructions, qr=qr)
+        workshop.save(
+            update_fields=[
+                "projector_instructions_stage",
+                "projector_instructions_shown",
+                "projector_qr_large",
+            ]
+        )
+        frames = {
+            "facilitator": render_part(
+                workshop, "workshops/console.html#projector_panel", "facilitator"
+            ),
+            "projector": render_part(
+                workshop, "workshops/projector.html#projector_state", "projector"
+            ),
+            "participant": "",
+        }
+        emit(
+            workshop,
+            "workshops.projector_changed",
+            {"instructions": instructions, "qr": qr},
+            frames=frames,
+            op_id=op_id,
+        )
+    return workshop
+
+
 def remove_participant(workshop, participant, *, op_id=None):
     """Close the participant's sockets; their session no longer works."""
     with transaction.atomic():

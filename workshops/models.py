@@ -65,6 +65,14 @@ class Workshop(models.Model):
     timer_ends_at = models.DateTimeField(null=True, blank=True)
     timer_remaining = models.DurationField(null=True, blank=True)
     timer_locks_writing = models.BooleanField(default=False)
+    # What the room's screen shows besides the board; every projector follows it live.
+    # The instructions choice holds for the stage it was made on: another stage
+    # is "auto" (open until its timer starts); coming back finds the choice again.
+    projector_instructions_stage = models.ForeignKey(
+        "Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    projector_instructions_shown = models.BooleanField(default=False)
+    projector_qr_large = models.BooleanField(null=True, blank=True, default=None)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -163,6 +171,39 @@ class Workshop(models.Model):
     def renew_join_link(self):
         self.join_token = new_join_token()
         self.short_code = new_short_code()
+
+    # The projector -------------------------------------------------------------
+
+    def projector_state(self):
+        """{"instructions": shown|hidden|auto, "qr": large|small|auto} for the room's screen.
+
+        "qr_choice" is what the facilitator chose (the console's pressed button).
+
+        "auto" is decided on the page by the timer, which every projector already
+        follows live: the instructions stay open and the QR code large until the
+        timer starts (the QR only on the first stage, while people arrive).
+        """
+        stage_id = self.current_stage_id
+        if stage_id is not None and self.projector_instructions_stage_id == stage_id:
+            instructions = "shown" if self.projector_instructions_shown else "hidden"
+        else:
+            instructions = "auto"
+        qr_choice = {None: "auto", True: "large", False: "small"}[self.projector_qr_large]
+        qr = qr_choice
+        if qr_choice == "auto":
+            first = self.stages.values_list("pk", flat=True).first()
+            qr = "auto" if stage_id is not None and stage_id == first else "small"
+        return {"instructions": instructions, "qr": qr, "qr_choice": qr_choice}
+
+    def set_projector(self, *, instructions=None, qr=None):
+        if instructions is not None:
+            if instructions == "auto":
+                self.projector_instructions_stage = None
+            else:
+                self.projector_instructions_stage_id = self.current_stage_id
+                self.projector_instructions_shown = instructions == "shown"
+        if qr is not None:
+            self.projector_qr_large = {"auto": None, "large": True, "small": False}[qr]
 
 
 class Stage(models.Model):

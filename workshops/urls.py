@@ -11,6 +11,7 @@ urlpatterns = [
     path("workshops/<int:pk>/edit/", views.workshop_edit, name="edit"),
     path("workshops/<int:pk>/delete/", views.workshop_delete, name="delete"),
     path("workshops/<int:pk>/projector/", views.projector, name="projector"),
+    path("workshops/<int:pk>/projector/state/", views.projector_state, name="projector_state"),
     path("workshops/<int:pk>/presence/", views.presence_panel, name="presence"),
     path("workshops/<int:pk>/qr.svg", views.qr_svg, name="qr"),
     path("workshops/<int:pk>/timer/", views.timer, name="timer"),

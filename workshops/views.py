@@ -330,6 +330,19 @@ def lock(request, workshop):
 @require_POST
 @facilitator_required
 @handles_action_errors
+def projector_state(request, workshop):
+    actions.set_projector(
+        workshop,
+        instructions=request.POST.get("instructions") or None,
+        qr=request.POST.get("qr") or None,
+        op_id=op_id_from(request),
+    )
+    return done(request)
+
+
+@require_POST
+@facilitator_required
+@handles_action_errors
 def renew_link(request, workshop):
     actions.renew_join_link(workshop, base_url=public_base_url(request), op_id=op_id_from(request))
     return done(request)
