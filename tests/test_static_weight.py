@@ -29,11 +29,13 @@ HOOKS = {
     # static/js/live.js and the tests find these
     "conn-label", "host", "presence", "done-count", "is-connecting", "empty", "home",
     "console-main", "lang-switch", "timer-icon", "board-plain",
-    "cluster-form", "cluster-new", "framing-block", "framing-service",
+    "cluster-form", "cluster-new",
     # the map's SVG (mapping/templates/mapping/map.html), drawn with attributes
-    "map-view", "map-zones", "map-zone", "map-zone-title", "zone-centre", "map-actors",
+    "map-zones", "map-zone", "map-zone-title", "zone-centre", "map-actors",
     "map-actor-name", "map-flows", "map-flow", "map-flow-label", "map-flow-labels",
-    "map-legend",
+    "map-legend", "map-flow-text",
+    # the projector's room state, read by static/js/projector.js
+    "projector-state",
     # the PDF report's sections
     "report-flows", "report-wall",
     # the error pages' body, a hook for anyone who styles them
