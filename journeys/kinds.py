@@ -160,6 +160,8 @@ def wall_rows(stage):
         author = ""
         if not stage.anonymous:
             author = postit.author.display_name if postit.author else _("Facilitator")
+            if postit.author and postit.author.added_by_facilitator:
+                author = _("%(name)s (entered by the facilitator)") % {"name": author}
         rows.append(
             {
                 "type": _("post-it"),
