@@ -246,7 +246,9 @@ def _emit_postit(workshop, stage, postit, type, op_id, participant):
     partial = "postit_added" if type.endswith("added") else "postit_changed"
     frames = _frames(workshop, partial, stage=stage, postit=postit, hidden_count=hidden_count)
     author_frame = None
-    if hidden and participant is not None:
+    # Someone added from the console has no phone: no frame or ownership of their own.
+    by_phone = participant is not None and not participant.added_by_facilitator
+    if hidden and by_phone:
         # Only the author sees a private post-it's text before the reveal.
         author_frame = render_part(
             workshop,
@@ -255,7 +257,7 @@ def _emit_postit(workshop, stage, postit, type, op_id, participant):
             **_wall_bits({"stage": stage, "postit": postit, "hidden_count": hidden_count}),
             author_view=True,
         )
-    owners = {participant.pk: [postit.pk]} if participant is not None else {}
+    owners = {participant.pk: [postit.pk]} if by_phone else {}
     payload = {
         "postit": postit.pk,
         "stage": stage.pk,

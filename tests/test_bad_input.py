@@ -1,4 +1,3 @@
-
 """Bad input on every write endpoint and on the websocket: a clear refusal, and nothing changes.
 
 Malformed and truncated bodies, unknown values, wrong types, bad and reused
@@ -271,6 +270,8 @@ MOVE_ACTOR = "workshops/<int:pk>/stages/<int:stage_pk>/actors/<str:ref>/move/"
 NEW_ACTOR = "w/<int:pk>/stages/<int:stage_pk>/actors/new/"
 NEW_FLOW = "w/<int:pk>/stages/<int:stage_pk>/flows/new/"
 DURATION = "Choose a duration between 1 and %d minutes."
+ADD_PARTICIPANT = "workshops/<int:pk>/participants/add/"
+BACK = "workshops/<int:pk>/stages/back/"
 
 # (route, fields replacing the valid ones, English message expected or None)
 UNKNOWN_OR_WRONG = [
@@ -322,6 +323,15 @@ UNKNOWN_OR_WRONG = [
     ("workshops/<int:pk>/stages/add/", {"kind": "nope"}, None),
     ("workshops/<int:pk>/edit/", {"language": "klingon"}, None),
     ("workshops/<int:pk>/edit/", {"date": "2026-02-31"}, None),
+    # Only the console writes for someone without a phone (tests/test_undo_and_proxy.py).
+    (ADD_POSTIT, {"as_participant": "1"}, "Only the facilitator can write for someone else."),
+    (ADD_PARTICIPANT, {"profile": "king"}, None),
+    (ADD_PARTICIPANT, {"display_name": ""}, None),
+    (ADD_PARTICIPANT, {"display_name": " \x07\u202e "}, "Enter a name."),
+    (BACK, {"stage": "abc"}, MALFORMED),
+    (BACK, {"stage": ""}, MALFORMED),
+    (BACK, {"stage": HUGE}, MALFORMED),
+    (BACK, {"stage": "-3"}, MALFORMED),
 ]
 
 
@@ -368,6 +378,8 @@ OVERSIZED = [
     ("workshops/<int:pk>/edit/", "intention", 10_000, None),
     ("workshops/<int:pk>/stages/add/", "title", 10_000, None),
     ("workshops/<int:pk>/stages/<int:stage_pk>/edit/", "instructions", 10_000, None),
+    (ADD_PARTICIPANT, "display_name", 10_000, None),
+    (ADD_PARTICIPANT, "organisation", 10_000, None),
 ]
 
 

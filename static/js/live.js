@@ -355,7 +355,9 @@
     var barHeight = bar ? bar.offsetHeight : 0;
     root.style.setProperty('--bar-h', barHeight + 'px');
     root.style.setProperty('--head-h', barHeight + (status ? status.offsetHeight : 0) + 'px');
-    if (foot) root.style.setProperty('--foot-h', foot.offsetHeight + 'px');
+    // A footer that no longer floats (narrow or low screens, app.css) hides nothing.
+    var floating = foot && getComputedStyle(foot).position === 'fixed';
+    root.style.setProperty('--foot-h', (floating ? foot.offsetHeight : 0) + 'px');
   }
   if (body.classList.contains('role-participant')) {
     if (window.ResizeObserver) {
