@@ -328,11 +328,15 @@ def test_it_keeps_every_phone_stage_tappable_and_never_scrolls_sideways(room):
             if sideways["scroll"] > sideways["width"]:
                 wide[f"{phone.name} {title}"] = sideways
             heights[f"{phone.name} {kind}-{pk}"] = page.evaluate(
-                "() => document.documentElement.scrollHeight"
+                """() => {
+                  const box = document.querySelector('form.compose, .map-tools');
+                  const top = box ? Math.round(box.getBoundingClientRect().top + scrollY) : null;
+                  return {page: document.documentElement.scrollHeight, write_box_top: top};
+                }"""
             )
             shoot(phone, f"{kind}-{pk}")
             shoot(phone, f"{kind}-{pk}-full", full_page=True)
-    print("\npage heights:", json.dumps(heights, indent=1))
+    print("\npage heights and where the write box starts:", json.dumps(heights))
     assert not wide, f"pages wider than the screen: {json.dumps(wide, indent=1)}"
     assert not offenders, f"tap targets under 44x44 px: {json.dumps(offenders, indent=1)}"
 
