@@ -44,7 +44,9 @@ def add_postit(stage, *, participant, text, column=None, colour=None, op_id=None
         if prior := already_applied(workshop, op_id, participant):
             return _as_of(PostIt.objects.filter(pk=prior.payload.get("postit")).first(), prior)
         stage = _stage(workshop, stage.pk)
-        if participant is not None and (reason := workshop.writing_closed_reason(stage)):
+        # Someone added from the console writes through the facilitator, who is never locked out.
+        by_phone = participant is not None and not participant.added_by_facilitator
+        if by_phone and (reason := workshop.writing_closed_reason(stage)):
             raise ActionError(reason, status=409)
         text = clean_text(text, settings.RECIPROQUE["POSTIT_MAX_LENGTH"])
         columns = {c["key"]: c for c in columns_of(stage)}
@@ -244,7 +246,9 @@ def _emit_postit(workshop, stage, postit, type, op_id, participant):
     partial = "postit_added" if type.endswith("added") else "postit_changed"
     frames = _frames(workshop, partial, stage=stage, postit=postit, hidden_count=hidden_count)
     author_frame = None
-    if hidden and participant is not None:
+    # Someone added from the console has no phone: no frame or ownership of their own.
+    by_phone = participant is not None and not participant.added_by_facilitator
+    if hidden and by_phone:
         # Only the author sees a private post-it's text before the reveal.
         author_frame = render_part(
             workshop,
@@ -253,7 +257,7 @@ def _emit_postit(workshop, stage, postit, type, op_id, participant):
             **_wall_bits({"stage": stage, "postit": postit, "hidden_count": hidden_count}),
             author_view=True,
         )
-    owners = {participant.pk: [postit.pk]} if participant is not None else {}
+    owners = {participant.pk: [postit.pk]} if by_phone else {}
     payload = {
         "postit": postit.pk,
         "stage": stage.pk,

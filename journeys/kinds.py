@@ -98,9 +98,11 @@ def wall_context(stage, audience, participant):
 
 def wall_owners(stage):
     owners = defaultdict(list)
-    for pk, author_id in PostIt.objects.filter(stage=stage, author__isnull=False).values_list(
-        "pk", "author_id"
-    ):
+    # (Someone added from the console has no phone to mark their post-its on.)
+    authored = PostIt.objects.filter(
+        stage=stage, author__isnull=False, author__added_by_facilitator=False
+    )
+    for pk, author_id in authored.values_list("pk", "author_id"):
         owners[author_id].append(pk)
     return dict(owners)
 
@@ -160,6 +162,8 @@ def wall_rows(stage):
         author = ""
         if not stage.anonymous:
             author = postit.author.display_name if postit.author else _("Facilitator")
+            if postit.author and postit.author.added_by_facilitator:
+                author = _("%(name)s (entered by the facilitator)") % {"name": author}
         rows.append(
             {
                 "type": _("post-it"),

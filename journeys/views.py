@@ -6,7 +6,12 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from workshops.access import facilitator_required, member_required, participant_required
+from workshops.access import (
+    acting_participant,
+    facilitator_required,
+    member_required,
+    participant_required,
+)
 from workshops.http import done, error_response, handles_action_errors, op_id_from
 from workshops.live import ActionError
 from workshops.models import Stage
@@ -59,7 +64,7 @@ def add_postit(request, workshop, participant, stage_pk):
     try:
         postit = actions.add_postit(
             stage,
-            participant=participant,
+            participant=acting_participant(request, workshop, participant),
             text=request.POST.get("text", ""),
             column=request.POST.get("column") or None,
             colour=request.POST.get("colour") or None,
@@ -80,7 +85,8 @@ def add_postit(request, workshop, participant, stage_pk):
     frames = getattr(postit, "event_frames", None)
     if frames is not None:
         # What the writer's page gets pushed is what it needs now: no second render.
-        html = frames.get("author") or frames[_audience(participant)]
+        # (The facilitator writing for someone is still the console: its own frame.)
+        html = (participant and frames.get("author")) or frames[_audience(participant)]
     else:  # a retry: the post-it as it is now
         with translation.override(workshop.language):
             html = render_to_string(

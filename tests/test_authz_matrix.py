@@ -120,6 +120,13 @@ ROUTES = {
     "workshops/<int:pk>/lock/": Route(FACILITATOR, ("POST",), {"locked": "1"}),
     "workshops/<int:pk>/join-link/renew/": Route(FACILITATOR, ("POST",)),
     "workshops/<int:pk>/participants/<int:participant_pk>/remove/": Route(FACILITATOR, ("POST",)),
+    "workshops/<int:pk>/participants/add/": Route(
+        FACILITATOR, ("POST",), {"display_name": "Denise", "profile": "partner"}
+    ),
+    # The world's last move (to the wall) came from the first stage: that is where back goes.
+    "workshops/<int:pk>/stages/back/": Route(
+        FACILITATOR, ("POST",), lambda world: {"stage": world.workshop.previous_stage_id}
+    ),
     "workshops/<int:pk>/stages/add/": Route(FACILITATOR, ("GET", "POST"), STAGE_FIELDS),
     "workshops/<int:pk>/stages/<int:stage_pk>/edit/": Route(
         FACILITATOR, ("GET", "POST"), STAGE_FIELDS

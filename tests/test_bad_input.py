@@ -272,6 +272,8 @@ NEW_FLOW = "w/<int:pk>/stages/<int:stage_pk>/flows/new/"
 DURATION = "Choose a duration between 1 and %d minutes."
 PROJECTOR = "workshops/<int:pk>/projector/state/"
 PROJECTOR_QR = "Unknown choice for the QR code on the projector."
+ADD_PARTICIPANT = "workshops/<int:pk>/participants/add/"
+BACK = "workshops/<int:pk>/stages/back/"
 
 # (route, fields replacing the valid ones, English message expected or None)
 UNKNOWN_OR_WRONG = [
@@ -331,6 +333,15 @@ UNKNOWN_OR_WRONG = [
     ("workshops/<int:pk>/stages/add/", {"kind": "nope"}, None),
     ("workshops/<int:pk>/edit/", {"language": "klingon"}, None),
     ("workshops/<int:pk>/edit/", {"date": "2026-02-31"}, None),
+    # Only the console writes for someone without a phone (tests/test_undo_and_proxy.py).
+    (ADD_POSTIT, {"as_participant": "1"}, "Only the facilitator can write for someone else."),
+    (ADD_PARTICIPANT, {"profile": "king"}, None),
+    (ADD_PARTICIPANT, {"display_name": ""}, None),
+    (ADD_PARTICIPANT, {"display_name": " \x07\u202e "}, "Enter a name."),
+    (BACK, {"stage": "abc"}, MALFORMED),
+    (BACK, {"stage": ""}, MALFORMED),
+    (BACK, {"stage": HUGE}, MALFORMED),
+    (BACK, {"stage": "-3"}, MALFORMED),
 ]
 
 
@@ -377,6 +388,8 @@ OVERSIZED = [
     ("workshops/<int:pk>/edit/", "intention", 10_000, None),
     ("workshops/<int:pk>/stages/add/", "title", 10_000, None),
     ("workshops/<int:pk>/stages/<int:stage_pk>/edit/", "instructions", 10_000, None),
+    (ADD_PARTICIPANT, "display_name", 10_000, None),
+    (ADD_PARTICIPANT, "organisation", 10_000, None),
 ]
 
 

@@ -79,6 +79,17 @@ class XssRoom:
             for i, payload in enumerate(SHORT)
         ]
         self.alice = self.people[0]
+        # People without a phone, added from the console: the console's "write for" choice,
+        # its presence list, and the post-its marked as entered by the facilitator.
+        self.proxies = [
+            actions.add_participant(
+                workshop,
+                display_name=payload,
+                profile=Profile.PARTNER,
+                organisation=SHORT[i],
+            )
+            for i, payload in enumerate(SHORT[:8])
+        ]
         columns = [
             {"key": f"col{i}", "label": payload[:60], "colour": "yellow"}
             for i, payload in enumerate(PAYLOADS[:8])
@@ -170,6 +181,12 @@ class XssRoom:
                 column=f"col{i % 8}",
             )
             for i, payload in enumerate(PAYLOADS)
+        ]
+        self.postits += [
+            journeys.add_postit(
+                self.wall, participant=proxy, text=PAYLOADS[-3 - i], column=f"col{i % 8}"
+            )
+            for i, proxy in enumerate(self.proxies)
         ]
         for i, cluster in enumerate(clusters):
             journeys.assign_cluster(self.wall, [self.postits[i].pk], cluster)
@@ -312,6 +329,27 @@ def test_it_keeps_every_field_inert_in_htmx_replies(xss):
     )
     assert response.status_code == 200
     problems += _problems("new post-it", response.content.decode())
+    # The console writing for someone without a phone, and adding another.
+    response = camille.post(
+        reverse("journeys:add_postit", args=[w, room.wall.pk]),
+        {
+            "text": PAYLOADS[12],
+            "column": "col0",
+            "as_participant": str(room.proxies[1].pk),
+            "op_id": "xss-proxy-postit-01",
+        },
+        **HTMX,
+    )
+    assert response.status_code == 200
+    problems += _problems("post-it written for someone", response.content.decode())
+    response = camille.post(
+        reverse("workshops:add_participant", args=[w]),
+        {"display_name": SHORT[9], "profile": "partner", "organisation": SHORT[10]},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert SHORT[9] in text_of(response.content.decode())
+    problems += _problems("someone added from the console", response.content.decode())
     assert not problems, "\n".join(problems)
 
 

@@ -6,12 +6,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from . import ratelimit
-from .live import fetch_one
+from .live import ActionError, fetch_one
 from .models import Participant, Stage, Workshop
 
 SESSION_KEY = "reciproque_participants"
+# The console's "write for" choice: the participant a facilitator's write is by.
+ACT_AS_FIELD = "as_participant"
 
 
 def participant_id_in_session(session, workshop_id):
@@ -122,3 +125,35 @@ def member_required(view):
             return view(request, workshop, participant, *args, **kwargs)
 
     return wrapper
+
+
+def acting_participant(request, workshop, participant):
+    """Who a write is by: the one place that resolves it.
+
+    A phone writes as its own participant. The facilitator (participant=None)
+    writes as themself, or, with `as_participant`, for someone they added from
+    the console (`added_by_facilitator`): what is written is theirs, marked as
+    entered by the facilitator. Post-its use it; votes and signatures will too.
+    """
+    value = request.POST.get(ACT_AS_FIELD, "")
+    if participant is not None:
+        if value:
+            raise ActionError(_("Only the facilitator can write for someone else."), status=403)
+        return participant
+    if not value:
+        return None
+    try:
+        pk = int(value)
+    except ValueError:
+        raise ActionError(_("This request is malformed; reload the page.")) from None
+    if not 0 < pk < 2**63:
+        raise ActionError(_("This request is malformed; reload the page."))
+    proxy = fetch_one(
+        Participant,
+        "id = %s AND workshop_id = %s AND added_by_facilitator AND removed_at IS NULL",
+        [pk, workshop.pk],
+    )
+    if proxy is None:
+        raise ActionError(_("This person is no longer in the workshop."), status=404)
+    proxy.workshop = workshop
+    return proxy

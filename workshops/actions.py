@@ -63,20 +63,68 @@ def join(workshop, *, display_name, profile, organisation=""):
     )
 
 
+def add_participant(workshop, *, display_name, profile, organisation="", op_id=None):
+    """Someone without a phone, added from the console: the facilitator writes for them."""
+    with transaction.atomic():
+        workshop = lock_workshop(workshop.pk)
+        if prior := already_applied(workshop, op_id):
+            return Participant.objects.filter(pk=prior.payload.get("participant")).first()
+        participant = Participant.objects.create(
+            workshop=workshop,
+            display_name=display_name,
+            profile=profile,
+            organisation=organisation,
+            added_by_facilitator=True,
+        )
+        frames = dict.fromkeys(AUDIENCES, "")
+        # The console's "write for" choice gains a name; phones and projector see nothing.
+        frames["facilitator"] = render_part(
+            workshop,
+            "workshops/live.html#act_as",
+            "facilitator",
+            proxies=list(workshop.proxies()),
+        )
+        emit(
+            workshop,
+            "workshops.participant_added",
+            {"participant": participant.pk},
+            frames=frames,
+            op_id=op_id,
+        )
+    return participant
+
+
 # Running the room ----------------------------------------------------------------
 
 
-def go_to_stage(workshop, stage, *, op_id=None):
-    """Move everyone (phones, projector, console) to `stage`."""
+def go_to_stage(workshop, stage, *, op_id=None, undo=False):
+    """Move everyone (phones, projector, console) to `stage`.
+
+    `undo=True` is "back to the previous stage": `stage` must still be the one
+    the last move came from (a second console may have moved on meanwhile),
+    and once back there is nothing left to undo.
+    """
     with transaction.atomic():
         workshop = lock_workshop(workshop.pk)
         if already_applied(workshop, op_id):
             return workshop
         stage = _stage_of(workshop, stage.pk)
+        if undo:
+            if workshop.previous_stage_id != stage.pk:
+                raise ActionError(_("There is no move to undo any more."), status=409)
+            workshop.previous_stage = None
+        elif workshop.current_stage_id != stage.pk:
+            workshop.previous_stage_id = workshop.current_stage_id
         workshop.current_stage = stage
         workshop.reset_timer()
         workshop.save(
-            update_fields=["current_stage", "timer_state", "timer_ends_at", "timer_remaining"]
+            update_fields=[
+                "current_stage",
+                "previous_stage",
+                "timer_state",
+                "timer_ends_at",
+                "timer_remaining",
+            ]
         )
         # Nobody is done yet on the new stage.
         _emit_live(

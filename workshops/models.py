@@ -58,6 +58,11 @@ class Workshop(models.Model):
     current_stage = models.ForeignKey(
         "Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Where "Move everyone here" came from, so that a move to the wrong stage
+    # can be undone in one tap; cleared by the undo itself.
+    previous_stage = models.ForeignKey(
+        "Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     writing_locked = models.BooleanField(default=False)
     timer_state = models.CharField(
         max_length=8, choices=TimerState.choices, default=TimerState.IDLE
@@ -92,6 +97,10 @@ class Workshop(models.Model):
     @property
     def group_name(self):
         return group_name(self.pk)
+
+    def proxies(self):
+        """Active participants without a phone, for whom the facilitator writes."""
+        return self.participants.filter(added_by_facilitator=True, removed_at__isnull=True)
 
     # Timer -----------------------------------------------------------------
 
@@ -250,6 +259,9 @@ class Participant(models.Model):
     display_name = models.CharField(_("display name"), max_length=60)
     profile = models.CharField(_("profile"), max_length=20, choices=Profile.choices)
     organisation = models.CharField(_("organisation"), max_length=80, blank=True)
+    # Someone without a phone: the facilitator added them and enters what they
+    # write; everything they author is shown as entered by the facilitator.
+    added_by_facilitator = models.BooleanField(default=False)
     done_stage = models.ForeignKey(
         Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -19,6 +19,9 @@ def live_context(workshop, audience, participant=None):
         "is_projector": audience == "projector",
         "own_ids": [],
     }
+    if audience == "facilitator":
+        # "Write for": the console's compose form lists the people without a phone.
+        context["proxies"] = list(workshop.proxies())
     if stage is not None:
         kind = get_kind(stage.kind)
         context["kind"] = kind

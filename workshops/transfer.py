@@ -62,6 +62,7 @@ def export_workshop(workshop):
                 "display_name": p.display_name,
                 "profile": p.profile,
                 "organisation": p.organisation,
+                "added_by_facilitator": p.added_by_facilitator,
                 "removed": p.removed_at is not None,
                 "joined_at": p.joined_at.isoformat(),
             }
@@ -114,6 +115,7 @@ def _create(document, facilitator):
             display_name=str(item["display_name"])[:60],
             profile=profile,
             organisation=str(item.get("organisation") or "")[:80],
+            added_by_facilitator=item.get("added_by_facilitator") is True,
             removed_at=timezone.now() if item.get("removed") else None,
         )
     current = first = None

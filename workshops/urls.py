@@ -22,6 +22,10 @@ urlpatterns = [
         views.remove_participant,
         name="remove_participant",
     ),
+    path(
+        "workshops/<int:pk>/participants/add/", views.add_participant, name="add_participant"
+    ),
+    path("workshops/<int:pk>/stages/back/", views.stage_back, name="stage_back"),
     path("workshops/<int:pk>/stages/add/", views.stage_add, name="stage_add"),
     path("workshops/<int:pk>/stages/<int:stage_pk>/edit/", views.stage_edit, name="stage_edit"),
     path(

@@ -184,6 +184,7 @@ def _console_context(request, workshop):
         "join_url": _join_url(request, workshop),
         "done_count": _done_count(workshop),
         "presence": _presence(workshop),
+        "profiles": Profile.choices,
         "stage_form": StageForm(),
         "timer_minutes": stage.duration_minutes if stage else 10,
     }
@@ -293,6 +294,28 @@ def stage_go(request, workshop, stage_pk):
 @require_POST
 @facilitator_required
 @handles_action_errors
+def stage_back(request, workshop):
+    """Undo "Move everyone here": back to the stage the last move came from."""
+    previous = _id_field(request, "stage")
+    stage = get_object_or_404(Stage, pk=previous, workshop=workshop)
+    actions.go_to_stage(workshop, stage, op_id=op_id_from(request), undo=True)
+    return done(request)
+
+
+def _id_field(request, name):
+    """A database id from a form field; anything else is a malformed request."""
+    try:
+        value = int(request.POST.get(name, ""))
+    except ValueError:
+        raise ActionError(_malformed()) from None
+    if not 0 < value < 2**63:
+        raise ActionError(_malformed())
+    return value
+
+
+@require_POST
+@facilitator_required
+@handles_action_errors
 def stage_reveal(request, workshop, stage_pk):
     stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
     actions.reveal_stage(stage, _flag(request, "revealed"), op_id=op_id_from(request))
@@ -354,6 +377,29 @@ def renew_link(request, workshop):
 def remove_participant(request, workshop, participant_pk):
     participant = get_object_or_404(Participant, pk=participant_pk, workshop=workshop)
     actions.remove_participant(workshop, participant, op_id=op_id_from(request))
+    if request.htmx:
+        return _render_presence(request, workshop)
+    return done(request)
+
+
+@require_POST
+@facilitator_required
+def add_participant(request, workshop):
+    """Someone without a phone, added from the console; the facilitator writes for them."""
+    form = JoinForm(request.POST)
+    if not form.is_valid():
+        message = " ".join(
+            f"{form.fields[name].label} : {error}"
+            if translation.get_language() == "fr"
+            else f"{form.fields[name].label}: {error}"
+            for name, errors in form.errors.items()
+            for error in errors
+        )
+        return error_response(request, message)
+    try:
+        actions.add_participant(workshop, **form.cleaned_data, op_id=op_id_from(request))
+    except ActionError as error:
+        return error_response(request, error.message, error.status)
     if request.htmx:
         return _render_presence(request, workshop)
     return done(request)

@@ -92,7 +92,29 @@
     if (label) label.textContent = words[state] || state;
     body.dataset.connection = state;
     saveQueue(loadQueue());
+    presenceFollows(state);
   }
+
+  // Presence is only as good as this console's socket ------------------------------
+  // While the socket is down, the last counts may be false: "?" until a poll made
+  // with the socket back up redraws the region (console.html#presence).
+
+  function presenceFollows(state) {
+    var el = document.getElementById('presence');
+    if (!el) return;
+    if (state !== 'connected') el.classList.add('is-unconfirmed');
+    else if (el.classList.contains('is-unconfirmed') && window.htmx) htmx.trigger(el, 'rq-refresh');
+  }
+  document.addEventListener('htmx:afterSettle', function () {
+    var el = document.getElementById('presence');
+    if (el && body.dataset.connection !== 'connected') el.classList.add('is-unconfirmed');
+  });
+  // No polling into an outage: it could only fail (an "Offline" toast every 3 s) or
+  // bring counts the socket cannot back. The reconnect asks again (rq-refresh).
+  document.addEventListener('htmx:beforeRequest', function (event) {
+    var el = event.detail && event.detail.elt;
+    if (el && el.id === 'presence' && body.dataset.connection !== 'connected') event.preventDefault();
+  });
 
   function socketUrl() {
     return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + body.dataset.ws;
@@ -299,6 +321,89 @@
     restoreDrafts();
     showPendings();
     updateWriting();
+    followStage();
+  }
+
+  // The phone keeps up ---------------------------------------------------------------
+  // A new stage starts at its top and is said out loud; the sticky bars' heights are
+  // kept in CSS variables, so that nothing that has focus hides under them (app.css).
+
+  var shownStage = null;
+
+  function followStage() {
+    var live = document.getElementById('live');
+    if (!live) return;
+    var stage = live.dataset.stage || '';
+    if (shownStage === null || stage === shownStage) { shownStage = stage; return; }
+    shownStage = stage;
+    if (!body.classList.contains('role-participant')) return;
+    // Instant: Bootstrap makes the root scroll smoothly, and a glide from the bottom
+    // of a long wall would leave the new title off screen for a while.
+    window.scrollTo({ top: 0, left: 0, behavior: 'instant' });
+    var title = live.querySelector('.stage-title');
+    var region = document.getElementById('stage-announce');
+    if (region && title) {
+      region.textContent = text('NewStage', '%(title)s').replace('%(title)s', title.textContent.trim());
+    }
+  }
+
+  function measureBars() {
+    var root = document.documentElement;
+    var bar = document.querySelector('.livebar');
+    var status = document.querySelector('.role-participant .stage-status');
+    var foot = document.querySelector('.livefoot');
+    var barHeight = bar ? bar.offsetHeight : 0;
+    root.style.setProperty('--bar-h', barHeight + 'px');
+    root.style.setProperty('--head-h', barHeight + (status ? status.offsetHeight : 0) + 'px');
+    // A footer that no longer floats (narrow or low screens, app.css) hides nothing.
+    var floating = foot && getComputedStyle(foot).position === 'fixed';
+    root.style.setProperty('--foot-h', (floating ? foot.offsetHeight : 0) + 'px');
+  }
+  if (body.classList.contains('role-participant')) {
+    if (window.ResizeObserver) {
+      var barWatch = new ResizeObserver(measureBars);
+      ['.livebar', '.livefoot'].forEach(function (selector) {
+        var el = document.querySelector(selector);
+        if (el) barWatch.observe(el);
+      });
+      // The status bar is redrawn with the stage: watch whichever is there now.
+      document.addEventListener('htmx:afterSettle', function () {
+        var status = document.querySelector('.stage-status');
+        if (status) barWatch.observe(status);
+        measureBars();
+      });
+      var firstStatus = document.querySelector('.stage-status');
+      if (firstStatus) barWatch.observe(firstStatus);
+    }
+    window.addEventListener('resize', measureBars);
+    measureBars();
+    // The browser only scrolls a focused element it thinks is hidden; one half under
+    // the footer counts as shown. Bring it wholly clear (scroll-padding sets the margins).
+    document.addEventListener('focusin', function (event) {
+      var el = event.target;
+      requestAnimationFrame(function () {
+        if (document.activeElement !== el || el.closest('.livebar, .livefoot, .stage-status')) return;
+        var rect = el.getBoundingClientRect();
+        var foot = document.querySelector('.livefoot');
+        var bottom = foot ? foot.getBoundingClientRect().top : window.innerHeight;
+        var top = parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--head-h')) || 0;
+        if (rect.bottom > bottom || rect.top < top) el.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+      });
+    });
+  }
+
+  // "Less than a minute left", said once per run of the timer, not every second.
+  var timerPhase = null;
+
+  function timerNotice(seconds) {
+    var phase = seconds === null ? null : seconds <= 0 ? 'up' : seconds <= 60 ? 'ending' : 'plenty';
+    if (phase === timerPhase) return;
+    timerPhase = phase;
+    var region = document.getElementById('timer-announce');
+    if (!region) return;
+    if (phase === 'ending') region.textContent = text('LastMinute', 'Less than a minute left');
+    else if (phase === 'up') region.textContent = text('TimeUp', 'Time is up');
+    else region.textContent = '';
   }
 
   // The server no longer knows this page (session gone, logged out, workshop
@@ -535,6 +640,7 @@
       el.classList.toggle('is-up', seconds <= 0);
       el.classList.toggle('is-ending', seconds > 0 && seconds <= 60);
     }
+    timerNotice(left === null ? null : Math.max(0, Math.ceil(left / 1000)));
     var up = left !== null && left <= 0 && el.dataset.locks === '1';
     if (up !== timeUp) { timeUp = up; updateWriting(); }
   }
