@@ -34,7 +34,7 @@ HOOKS = {
     "map-zones", "map-zone", "map-zone-title", "zone-centre", "map-actors",
     "map-actor-name", "map-flows", "map-flow", "map-flow-label", "map-flow-labels",
     "map-legend", "map-flow-text",
-    # the projector's room state, read by static/js/projector.js
+    # the projector's room state (projector.js finds it by its id)
     "projector-state",
     # the PDF report's sections
     "report-flows", "report-wall",
