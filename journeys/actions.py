@@ -9,32 +9,18 @@ from workshops.live import (
     AUDIENCES,
     ActionError,
     already_applied,
+    clean_text,
     emit,
     fetch_one,
     lock_workshop,
 )
 from workshops.models import Stage
 from workshops.rendering import render_part
-from workshops.text import printable
 
 from .kinds import colour_choices, columns_of
-from .models import Cluster, PostIt
+from .models import CLUSTER_NAME_MAX_LENGTH, Cluster, PostIt
 
 TEMPLATE = "journeys/wall.html"
-
-
-def clean_text(text, max_length):
-    # Control characters other than line breaks and tabs have no place in a post-it;
-    # dropped before stripping, so that what is left of " \x07 " is empty, not " ".
-    text = printable((text or "").replace("\r\n", "\n")).strip()
-    if not text:
-        raise ActionError(_("Write something first."))
-    if len(text) > max_length:
-        raise ActionError(
-            _("Too long: %(length)d characters, %(max)d at most.")
-            % {"length": len(text), "max": max_length}
-        )
-    return text
 
 
 def add_postit(stage, *, participant, text, column=None, colour=None, op_id=None):
@@ -129,7 +115,7 @@ def add_cluster(stage, *, name, op_id=None):
         if prior := already_applied(workshop, op_id):
             return Cluster.objects.filter(pk=prior.payload.get("cluster")).first()
         stage = _stage(workshop, stage.pk)
-        name = clean_text(name, 80)
+        name = clean_text(name, CLUSTER_NAME_MAX_LENGTH, multiline=False)
         position = (stage.clusters.aggregate(m=Max("position"))["m"] or 0) + 1
         cluster = Cluster.objects.create(stage=stage, name=name, position=position)
         _emit_board(workshop, stage, "journeys.cluster_added", {"cluster": cluster.pk}, op_id)
@@ -142,7 +128,7 @@ def rename_cluster(cluster, *, name, op_id=None):
         if already_applied(workshop, op_id):
             return cluster
         cluster = _cluster(workshop, cluster.pk)
-        cluster.name = clean_text(name, 80)
+        cluster.name = clean_text(name, CLUSTER_NAME_MAX_LENGTH, multiline=False)
         cluster.save(update_fields=["name"])
         _emit_board(
             workshop, cluster.stage, "journeys.cluster_renamed", {"cluster": cluster.pk}, op_id

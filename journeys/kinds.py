@@ -7,12 +7,24 @@ author pick the colour of each post-it (the journey's green/orange/red).
 
 from collections import defaultdict
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from workshops.registry import StageKind, register
+from workshops.text import clean_key, clean_text
 
-from .models import COLOUR_ICONS, COLOUR_MEANINGS, Cluster, Colour, PostIt
+from .models import (
+    COLOUR_ICONS,
+    COLOUR_MEANINGS,
+    COLUMN_KEY_MAX_LENGTH,
+    COLUMN_LABEL_MAX_LENGTH,
+    Cluster,
+    Colour,
+    PostIt,
+)
+
+MAX_COLUMNS = 8
 
 
 def columns_of(stage):
@@ -132,22 +144,28 @@ def wall_export(stage, people):
 
 def wall_import(stage, data, people):
     """Recreate a wall from `wall_export` data (a new workshop, nobody in its room yet)."""
+    from workshops.transfer import store, text_of
+
     data = data if isinstance(data, dict) else {}
     themes = {}
     for position, item in enumerate(data.get("clusters") or [], 1):
-        themes[item["ref"]] = Cluster.objects.create(
-            stage=stage, name=str(item["name"])[:80], position=position
+        themes[item["ref"]] = store(
+            Cluster(
+                stage=stage, name=text_of(item, "name", Cluster, required=True), position=position
+            )
         )
     for item in data.get("postits") or []:
         colour = item.get("colour") if item.get("colour") in Colour.values else Colour.YELLOW
-        PostIt.objects.create(
-            workshop=stage.workshop,
-            stage=stage,
-            column=str(item.get("column") or "")[:40],
-            colour=colour,
-            text=str(item.get("text") or ""),
-            author=people.get(item.get("author")),
-            cluster=themes.get(item.get("cluster")),
+        store(
+            PostIt(
+                workshop=stage.workshop,
+                stage=stage,
+                column=item.get("column"),
+                colour=colour,
+                text=text_of(item, "text", PostIt, required=True),
+                author=people.get(item.get("author")),
+                cluster=themes.get(item.get("cluster")),
+            )
         )
 
 
@@ -172,6 +190,46 @@ def wall_rows(stage):
             }
         )
     return rows
+
+
+def wall_clean_config(config):
+    """A wall's config as it may be stored: slug keys, known colours, labels as text.
+
+    Called by Stage.clean(), so by the stage editor and the import alike; a
+    key holding markup or an unknown colour is refused, not rewritten.
+    """
+    config = dict(config)
+    columns = config.get("columns") or []
+    if not isinstance(columns, list) or len(columns) > MAX_COLUMNS:
+        raise ValidationError(_("Eight columns at most."))
+    cleaned, keys = [], set()
+    for column in columns:
+        if not isinstance(column, dict):
+            raise ValidationError(_("The stage's settings are damaged."))
+        key = clean_key(column.get("key"), COLUMN_KEY_MAX_LENGTH)
+        if key in keys:
+            raise ValidationError(_("Two columns have the key %(key)s.") % {"key": key})
+        keys.add(key)
+        if "colour" in column and column["colour"] not in Colour.values:
+            raise ValidationError(
+                _("Unknown colour: %(colour)s.") % {"colour": str(column["colour"])[:20]}
+            )
+        column = {k: v for k, v in column.items() if k in ("key", "label", "colour")}
+        if "label" in column:
+            column["label"] = clean_text(
+                column["label"], COLUMN_LABEL_MAX_LENGTH, required=False, multiline=False
+            )
+        cleaned.append(column)
+    if "columns" in config:
+        config["columns"] = cleaned
+    colours = config.get("colours")
+    if colours is not None and (
+        not isinstance(colours, list) or any(c not in Colour.values for c in colours)
+    ):
+        raise ValidationError(_("Unknown colour: %(colour)s.") % {"colour": str(colours)[:20]})
+    if "planned_kind" in config:
+        config["planned_kind"] = clean_key(config["planned_kind"])
+    return config
 
 
 def framing_config():
@@ -204,6 +262,7 @@ def register_all():
             export=wall_export,
             import_=wall_import,
             rows=wall_rows,
+            clean_config=wall_clean_config,
         )
     )
     register(
@@ -219,5 +278,6 @@ def register_all():
             export=wall_export,
             import_=wall_import,
             rows=wall_rows,
+            clean_config=wall_clean_config,
         )
     )

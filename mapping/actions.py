@@ -10,10 +10,9 @@ import math
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from workshops.live import AUDIENCES, ActionError, already_applied, emit, lock_workshop
+from workshops.live import AUDIENCES, ActionError, already_applied, clean_text, emit, lock_workshop
 from workshops.models import Stage, Workshop
 from workshops.rendering import render_part
-from workshops.text import printable
 
 from . import layout
 from .kinds import SIDES, build_map
@@ -36,20 +35,8 @@ MAX_ACTORS = 150
 MAX_FLOWS = 400
 
 
-def clean_text(text, max_length, *, required=True, what=None):
-    text = printable((text or "").replace("\r\n", "\n")).strip()
-    if required and not text:
-        raise ActionError(what or _("Write something first."))
-    if len(text) > max_length:
-        raise ActionError(
-            _("Too long: %(length)d characters, %(max)d at most.")
-            % {"length": len(text), "max": max_length}
-        )
-    return text
-
-
 def clean_name(text):
-    return " ".join(clean_text(text, NAME_MAX_LENGTH, what=_("Give the actor a name.")).split())
+    return " ".join(clean_text(text, NAME_MAX_LENGTH, empty=_("Give the actor a name.")).split())
 
 
 # Actors ----------------------------------------------------------------------------------
@@ -152,7 +139,7 @@ def move_actor(stage, ref, *, x, y, op_id=None):
         stage = _map_stage(workshop, stage.pk)
         actor = _actor(workshop, stage, ref)
         if x is None and y is None:
-            actor.x = actor.y = None
+            actor.move_to(None, None)
         else:
             try:
                 x, y = float(x), float(y)
@@ -160,7 +147,7 @@ def move_actor(stage, ref, *, x, y, op_id=None):
                 raise ActionError(_("This position is not on the map.")) from None
             if not (math.isfinite(x) and math.isfinite(y)):
                 raise ActionError(_("This position is not on the map."))
-            actor.x, actor.y = layout.clamp_position(x, y, Actor.objects.filter(stage=stage))
+            actor.move_to(*layout.clamp_position(x, y, Actor.objects.filter(stage=stage)))
         actor.save(update_fields=["x", "y", "updated_at"])
         _emit_map(
             workshop,
@@ -270,8 +257,7 @@ def rate_flow(flow, *, participant, rating, op_id=None):
         rating = rating or ""
         if rating and rating not in Rating.values:
             raise ActionError(_("Choose smooth, unclear or friction."))
-        flow.rating = rating
-        flow.rated_by = participant if rating else None
+        flow.rate(rating, participant)
         flow.save(update_fields=["rating", "rated_by", "updated_at"])
         _emit_map(
             workshop,
@@ -353,7 +339,7 @@ def _flow_fields(workshop, stage, source, target, kind, label):
         "target": _actor(workshop, stage, target),
         "kind": kind,
         "label": " ".join(
-            clean_text(label, LABEL_MAX_LENGTH, what=_("Say in a few words what flows.")).split()
+            clean_text(label, LABEL_MAX_LENGTH, empty=_("Say in a few words what flows.")).split()
         ),
     }
 

@@ -15,12 +15,9 @@ from django.utils.translation import gettext as _
 
 from . import methods
 from .live import AUDIENCES, ActionError, already_applied, emit, lock_workshop, tell_participant
-from .models import Participant, Stage, Workshop
+from .models import MAX_TIMER_MINUTES, Participant, Stage, Workshop
 from .registry import get_kind
 from .rendering import render_live, render_part
-
-MAX_TIMER_MINUTES = 600
-
 
 # Creating --------------------------------------------------------------------
 
@@ -170,7 +167,7 @@ def remove_participant(workshop, participant, *, op_id=None):
             pk=participant.pk, workshop=workshop
         )
         if participant.removed_at is None:
-            participant.removed_at = timezone.now()
+            participant.remove()
             participant.save(update_fields=["removed_at"])
             tell_participant(workshop.pk, participant.pk, "removed")
             frames = dict.fromkeys(AUDIENCES, "")
@@ -193,9 +190,9 @@ def set_done(participant, done, *, op_id=None):
         participant = Participant.objects.get(pk=participant.pk)
         participant.done_stage = workshop.current_stage if done else None
         participant.save(update_fields=["done_stage"])
-        done_count = workshop.participants.filter(
-            removed_at__isnull=True, done_stage=workshop.current_stage
-        ).count()
+        done_count = (
+            workshop.participants.active().filter(done_stage=workshop.current_stage).count()
+        )
         frames = {
             "facilitator": render_part(
                 workshop, "workshops/console.html#done_count", "facilitator", done_count=done_count

@@ -4,9 +4,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from .models import SHORT_CODE_LENGTH, Participant, Profile, Stage, Workshop
+from .models import MAX_TIMER_MINUTES, SHORT_CODE_LENGTH, Participant, Profile, Stage, Workshop
 from .registry import kind_choices
-from .text import printable
+from .text import normalise
 
 COLOURS = ("yellow", "green", "orange", "red", "blue", "pink", "purple", "grey")
 
@@ -20,7 +20,7 @@ class PrintableTextMixin:
             if not isinstance(value, str):
                 continue
             multiline = isinstance(self.fields[name].widget, forms.Textarea)
-            value = printable(value, "\r\n\t" if multiline else "").strip()
+            value = normalise(value, multiline=multiline)
             if not value and self.fields[name].required:
                 self.add_error(name, self.fields[name].error_messages["required"])
             else:
@@ -52,7 +52,7 @@ class JoinForm(PrintableTextMixin, forms.ModelForm):
         self.fields["organisation"].label = _("Organisation (optional)")
 
     def clean_display_name(self):
-        name = " ".join(printable(self.cleaned_data["display_name"], keep="").split())
+        name = " ".join(normalise(self.cleaned_data["display_name"], multiline=False).split())
         if not name:
             raise forms.ValidationError(_("Enter a name."))
         return name
@@ -102,8 +102,8 @@ class StageForm(PrintableTextMixin, forms.ModelForm):
             )
         # Setting min_value/max_value after the field is built adds no validator.
         duration = self.fields["duration_minutes"]
-        duration.validators += [MinValueValidator(1), MaxValueValidator(600)]
-        duration.widget.attrs.update(min=1, max=600)
+        duration.validators += [MinValueValidator(1), MaxValueValidator(MAX_TIMER_MINUTES)]
+        duration.widget.attrs.update(min=1, max=MAX_TIMER_MINUTES)
 
     def clean_columns_text(self):
         columns, keys = [], set()
@@ -111,7 +111,7 @@ class StageForm(PrintableTextMixin, forms.ModelForm):
             if not line.strip():
                 continue
             label, _sep, colour = line.partition("|")
-            label = printable(label, keep="").strip()[:60]
+            label = normalise(label, multiline=False)[:60]
             colour = colour.strip().lower() or "yellow"
             if colour not in COLOURS:
                 raise forms.ValidationError(_("Unknown colour: %(colour)s.") % {"colour": colour})

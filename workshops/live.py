@@ -9,14 +9,16 @@ schedules the broadcast for after the commit.
 
 import re
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .models import Event, Workshop
+from . import text
+from .models import Audience, Event, Workshop
 
-AUDIENCES = ("facilitator", "projector", "participant")
+AUDIENCES = tuple(Audience.values)
 OP_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
@@ -27,6 +29,14 @@ class ActionError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+def clean_text(value, max_length, **options):
+    """The one text rule (workshops/text.py), refused as an action refuses."""
+    try:
+        return text.clean_text(value, max_length, **options)
+    except ValidationError as error:
+        raise ActionError(error.messages[0]) from None
 
 
 def valid_op_id(op_id):

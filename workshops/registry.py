@@ -35,6 +35,9 @@ class StageKind:
     rows: Callable = field(default=lambda stage: [])
     # Which participant owns which of the stage's objects: stage -> {pid: [ids]}.
     owners: Callable = field(default=lambda stage: {})
+    # The stage's config as it may be stored: config -> config, or ValidationError.
+    # Stage.clean() calls it, so the stage editor and the import are both checked.
+    clean_config: Callable = field(default=lambda config: config)
 
 
 _kinds: dict[str, StageKind] = {}

@@ -58,7 +58,7 @@ def report_context(workshop):
         "sections": sections,
         "stage_count": len(stages),
         "participant_groups": participant_groups(workshop),
-        "participant_count": workshop.participants.filter(removed_at__isnull=True).count(),
+        "participant_count": workshop.participants.active().count(),
         "facilitator_name": facilitator_name(workshop),
         "method_title": _method_title(workshop),
         "day": workshop.date or timezone.localdate(workshop.created_at),
@@ -83,9 +83,7 @@ def write_pdf(workshop, path):
 def participant_groups(workshop):
     """Participants by profile, in the profiles' order; removed people are left out."""
     groups = OrderedDict((value, []) for value, _label in Profile.choices)
-    for participant in workshop.participants.filter(removed_at__isnull=True).order_by(
-        "display_name", "pk"
-    ):
+    for participant in workshop.participants.active().order_by("display_name", "pk"):
         groups.setdefault(participant.profile, []).append(participant)
     labels = dict(Profile.choices)
     return [
