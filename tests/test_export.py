@@ -194,7 +194,7 @@ def test_it_writes_one_csv_of_post_its_and_flows(room):
     workshop = furnish(room)
     text = transfer.export_csv(workshop)
     assert text.startswith("\ufeff")
-    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     types = [r["Type"] for r in rows]
     assert types.count("post-it") == 5 and types.count("flow") == 2
     flow = next(r for r in rows if r["Text"] == "Licences")
@@ -342,3 +342,47 @@ def test_it_cleans_invisible_characters_out_of_an_imported_document(room):
         stage__workshop=imported, text="Comprendre\nles irritants"
     ).exists()
     assert Cluster.objects.filter(stage__workshop=imported, name="Délais\u00a0!").exists()
+
+
+FORMULAS = [
+    "x;=1+1;",
+    "y;=cmd|' /C calc'!A0;",
+    "a,=2+3,b",
+    'q;"=HYPERLINK(""http://evil"")";',
+    "p\n@SUM(A1:A9)",
+    "r\r\n-2+3",
+    "t;\t=1",
+    " =1+1",
+    "s, ;  +1",
+    "=1;\"=2\",+3",
+]
+
+
+def _formula_cells(cells):
+    return [c for c in cells if c.lstrip(" \"")[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_it_writes_a_csv_no_spreadsheet_reads_a_formula_from_either_way(room):
+    """French Excel splits on ";", others on ","; neither finds a formula in a post-it."""
+    workshop = room.workshop
+    stage = workshop.stages.first()
+    for text in FORMULAS:
+        journeys.add_postit(stage, participant=room.alice, text=text)
+    body = transfer.export_csv(workshop)
+    assert body.startswith("\ufeff")
+    body = body[1:]
+
+    # Read as written (";"): every post-it comes back whole, only made inert.
+    rows = list(csv.DictReader(io.StringIO(body, newline=""), delimiter=";"))
+    texts = [r["Text"] for r in rows if r["Type"] == "post-it"]
+    assert len(texts) == len(FORMULAS)
+    for typed, cell in zip(FORMULAS, texts, strict=True):
+        assert cell.replace("'", "") == typed.replace("\r\n", "\n").strip().replace("'", "")
+    problems = []
+    for delimiter in (";", ","):
+        for cells in csv.reader(io.StringIO(body, newline=""), delimiter=delimiter):
+            problems += [(delimiter, c) for c in _formula_cells(cells)]
+        # And a reader that ignores quoting altogether, line by line.
+        for line in body.splitlines():
+            problems += [(delimiter + " naive", c) for c in _formula_cells(line.split(delimiter))]
+    assert not problems, problems

@@ -14,6 +14,7 @@ no private text either.
 
 import csv
 import io
+import re
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -215,11 +216,20 @@ def csv_headers():
     return [_(label) for _key, label in CSV_COLUMNS]
 
 
+# French spreadsheets split on ";" (the decimal separator is ","): written that way,
+# the file opens in columns with a double click. The BOM tells them it is UTF-8.
+CSV_DELIMITER = ";"
+# Where a spreadsheet may see a cell begin: the start of the text, or after a
+# line break or either delimiter (a file opened with the other one, or whose
+# quoting a reader got wrong), past any spaces and quotes.
+_CELL_START = re.compile(r"""(^|[\n\r,;])([ "']*)(?=[=+\-@\t\r])""")
+
+
 def export_csv(workshop):
-    """All post-its and flows, stage by stage, as CSV text (UTF-8 with BOM for spreadsheets)."""
+    """All post-its and flows, stage by stage, as CSV text (UTF-8 with BOM, ";" between cells)."""
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=CSV_DELIMITER, lineterminator="\r\n")
     writer.writerow(csv_headers())
     for number, stage in enumerate(workshop.stages.all(), 1):
         for row in get_kind(stage.kind).rows(stage):
@@ -230,7 +240,7 @@ def export_csv(workshop):
 
 def _cell(value):
     text = "" if value is None else str(value)
-    # A cell a spreadsheet would run as a formula is written as text.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        text = "'" + text
-    return text
+    # A cell a spreadsheet would run as a formula is written as text, and so is
+    # any piece of it that a reading with "," or ";" could make a cell of:
+    # "x;=1+1;" must not give a "=1+1" cell, whichever way the file is split.
+    return _CELL_START.sub(lambda m: f"{m.group(1)}{m.group(2)}'", text)
