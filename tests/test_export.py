@@ -354,12 +354,12 @@ FORMULAS = [
     "t;\t=1",
     " =1+1",
     "s, ;  +1",
-    "=1;\"=2\",+3",
+    '=1;"=2",+3',
 ]
 
 
 def _formula_cells(cells):
-    return [c for c in cells if c.lstrip(" \"")[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    return [c for c in cells if c.lstrip(' "')[:1] in ("=", "+", "-", "@", "\t", "\r")]
 
 
 def test_it_writes_a_csv_no_spreadsheet_reads_a_formula_from_either_way(room):
