@@ -7,11 +7,11 @@ drawn together, as on a paper board); only the facilitator moves actors.
 
 import math
 
-from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from workshops.live import AUDIENCES, ActionError, already_applied, clean_text, emit, lock_workshop
-from workshops.models import Stage, Workshop
+from workshops.live import AUDIENCES, ActionError, clean_text, emit, room_write
+from workshops.models import Workshop
 from workshops.rendering import render_part
 
 from . import layout
@@ -30,6 +30,8 @@ from .models import (
 )
 
 TEMPLATE = "mapping/map.html"
+# A write on a map checks that its stage is one.
+_MAP = {"kind": "map", "wrong_kind": gettext_lazy("This stage has no map.")}
 # Far beyond a workshop's map (40 actors); a guard against a runaway script.
 MAX_ACTORS = 150
 MAX_FLOWS = 400
@@ -46,12 +48,10 @@ def add_actor(
     stage, *, participant, name, circle, scope=Scope.INTERNAL, description="", op_id=None
 ):
     """Someone puts an actor on the map, in the suppliers' or the clients' circle."""
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if prior := already_applied(workshop, op_id, participant):
-            return Actor.objects.filter(pk=prior.payload.get("actor")).first()
-        stage = _map_stage(workshop, stage.pk)
-        _check_open(workshop, stage, participant)
+    with room_write(stage.workshop_id, op_id=op_id, participant=participant, **_map(stage.pk)) as w:
+        if w.prior:
+            return Actor.objects.filter(pk=w.prior.payload.get("actor")).first()
+        workshop, stage = w.workshop, w.stage
         if circle not in SIDES:
             raise ActionError(_("Choose a circle: suppliers or clients."))
         if scope not in Scope.values:
@@ -84,12 +84,10 @@ def add_actor(
 
 def edit_actor(stage, ref, *, participant, name, scope, description="", circle=None, op_id=None):
     """Rename, re-describe or move an actor to the other side circle."""
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if already_applied(workshop, op_id, participant):
+    with room_write(stage.workshop_id, op_id=op_id, participant=participant, **_map(stage.pk)) as w:
+        if w.prior:
             return _find_actor(stage, ref)
-        stage = _map_stage(workshop, stage.pk)
-        _check_open(workshop, stage, participant)
+        workshop, stage = w.workshop, w.stage
         actor = _actor(workshop, stage, ref)
         if scope not in Scope.values:
             raise ActionError(_("Choose internal or external."))
@@ -116,12 +114,10 @@ def edit_actor(stage, ref, *, participant, name, scope, description="", circle=N
 
 def delete_actor(stage, ref, *, participant, op_id=None):
     """The actor goes, and its flows with it."""
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if already_applied(workshop, op_id, participant):
+    with room_write(stage.workshop_id, op_id=op_id, participant=participant, **_map(stage.pk)) as w:
+        if w.prior:
             return
-        stage = _map_stage(workshop, stage.pk)
-        _check_open(workshop, stage, participant)
+        workshop, stage = w.workshop, w.stage
         actor = _actor(workshop, stage, ref)
         if actor.is_centre:
             raise ActionError(_("The observed service stays in the centre of the map."))
@@ -132,11 +128,10 @@ def delete_actor(stage, ref, *, participant, op_id=None):
 
 def move_actor(stage, ref, *, x, y, op_id=None):
     """The facilitator nudges an actor (its final position); x=y=None puts it back."""
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if already_applied(workshop, op_id):
+    with room_write(stage.workshop_id, op_id=op_id, stage_id=stage.pk, **_MAP) as w:
+        if w.prior:
             return _find_actor(stage, ref)
-        stage = _map_stage(workshop, stage.pk)
+        workshop, stage = w.workshop, w.stage
         actor = _actor(workshop, stage, ref)
         if x is None and y is None:
             actor.move_to(None, None)
@@ -180,12 +175,10 @@ def add_flow(
 
     `source` and `target` are actor refs: an actor's id, or "centre".
     """
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if prior := already_applied(workshop, op_id, participant):
-            return Flow.objects.filter(pk=prior.payload.get("flow")).first()
-        stage = _map_stage(workshop, stage.pk)
-        _check_open(workshop, stage, participant)
+    with room_write(stage.workshop_id, op_id=op_id, participant=participant, **_map(stage.pk)) as w:
+        if w.prior:
+            return Flow.objects.filter(pk=w.prior.payload.get("flow")).first()
+        workshop, stage = w.workshop, w.stage
         fields = _flow_fields(workshop, stage, source, target, kind, label)
         answers = _answers(they_expect, we_expect, mismatch)
         if Flow.objects.filter(stage=stage).count() >= MAX_FLOWS:
@@ -217,13 +210,12 @@ def edit_flow(
     mismatch="",
     op_id=None,
 ):
-    with transaction.atomic():
-        workshop = lock_workshop(flow.workshop_id)
-        if already_applied(workshop, op_id, participant):
+    with room_write(flow.workshop_id, op_id=op_id, participant=participant) as w:
+        if w.prior:
             return Flow.objects.filter(pk=flow.pk).first()
+        workshop = w.workshop
         flow = _flow(workshop, flow.pk)
-        stage = _map_stage(workshop, flow.stage_id)
-        _check_open(workshop, stage, participant)
+        stage = w.load_stage(flow.stage_id, **_MAP, writing=True)
         fields = _flow_fields(workshop, stage, source, target, kind, label)
         for name, value in {**fields, **_answers(they_expect, we_expect, mismatch)}.items():
             setattr(flow, name, value)
@@ -233,13 +225,12 @@ def edit_flow(
 
 
 def delete_flow(flow, *, participant, op_id=None):
-    with transaction.atomic():
-        workshop = lock_workshop(flow.workshop_id)
-        if already_applied(workshop, op_id, participant):
+    with room_write(flow.workshop_id, op_id=op_id, participant=participant) as w:
+        if w.prior:
             return
+        workshop = w.workshop
         flow = _flow(workshop, flow.pk)
-        stage = _map_stage(workshop, flow.stage_id)
-        _check_open(workshop, stage, participant)
+        stage = w.load_stage(flow.stage_id, **_MAP, writing=True)
         flow_pk = flow.pk
         flow.delete()
         _emit_map(workshop, stage, "mapping.flow_deleted", {"flow": flow_pk}, op_id, participant)
@@ -247,13 +238,12 @@ def delete_flow(flow, *, participant, op_id=None):
 
 def rate_flow(flow, *, participant, rating, op_id=None):
     """Mark a flow smooth, unclear or in friction ("" takes the mark off)."""
-    with transaction.atomic():
-        workshop = lock_workshop(flow.workshop_id)
-        if already_applied(workshop, op_id, participant):
+    with room_write(flow.workshop_id, op_id=op_id, participant=participant) as w:
+        if w.prior:
             return Flow.objects.filter(pk=flow.pk).first()
+        workshop = w.workshop
         flow = _flow(workshop, flow.pk)
-        stage = _map_stage(workshop, flow.stage_id)
-        _check_open(workshop, stage, participant)
+        stage = w.load_stage(flow.stage_id, **_MAP, writing=True)
         rating = rating or ""
         if rating and rating not in Rating.values:
             raise ActionError(_("Choose smooth, unclear or friction."))
@@ -273,19 +263,9 @@ def rate_flow(flow, *, participant, rating, op_id=None):
 # Helpers ---------------------------------------------------------------------------------
 
 
-def _map_stage(workshop, stage_pk):
-    try:
-        stage = workshop.stages.get(pk=stage_pk)
-    except Stage.DoesNotExist:
-        raise ActionError(_("This stage no longer exists."), status=404) from None
-    if stage.kind != "map":
-        raise ActionError(_("This stage has no map."), status=404)
-    return stage
-
-
-def _check_open(workshop, stage, participant):
-    if participant is not None and (reason := workshop.writing_closed_reason(stage)):
-        raise ActionError(reason, status=409)
+def _map(stage_pk):
+    """room_write's stage checks for a participant's write on a map."""
+    return {"stage_id": stage_pk, **_MAP, "writing": True}
 
 
 def _centre(workshop, stage):

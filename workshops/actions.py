@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import methods
-from .live import AUDIENCES, ActionError, already_applied, emit, lock_workshop, tell_participant
+from .live import AUDIENCES, ActionError, emit, room_write, tell_participant
 from .models import MAX_TIMER_MINUTES, Participant, Stage, Workshop
 from .registry import get_kind
 from .rendering import render_live, render_part
@@ -40,10 +40,10 @@ def create_workshop(*, facilitator, method_key=None, **fields):
 
 
 def update_workshop(workshop, *, op_id=None, **fields):
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if already_applied(workshop, op_id):
-            return workshop
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if w.prior:
+            return w.workshop
+        workshop = w.workshop
         for name, value in fields.items():
             setattr(workshop, name, value)
         workshop.save()
@@ -65,11 +65,10 @@ def join(workshop, *, display_name, profile, organisation=""):
 
 def go_to_stage(workshop, stage, *, op_id=None):
     """Move everyone (phones, projector, console) to `stage`."""
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if already_applied(workshop, op_id):
-            return workshop
-        stage = _stage_of(workshop, stage.pk)
+    with room_write(workshop.pk, op_id=op_id, stage_id=stage.pk) as w:
+        if w.prior:
+            return w.workshop
+        workshop, stage = w.workshop, w.stage
         workshop.current_stage = stage
         workshop.reset_timer()
         workshop.save(
@@ -84,10 +83,10 @@ def go_to_stage(workshop, stage, *, op_id=None):
 
 def control_timer(workshop, command, *, minutes=None, op_id=None):
     """start / pause / resume / add / reset the shared timer (the server's clock)."""
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if already_applied(workshop, op_id):
-            return workshop
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if w.prior:
+            return w.workshop
+        workshop = w.workshop
         now = timezone.now()
         if command in ("start", "add"):
             if minutes is None or not 1 <= minutes <= MAX_TIMER_MINUTES:
@@ -112,10 +111,10 @@ def control_timer(workshop, command, *, minutes=None, op_id=None):
 
 
 def set_timer_locks_writing(workshop, locks, *, op_id=None):
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if already_applied(workshop, op_id):
-            return workshop
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if w.prior:
+            return w.workshop
+        workshop = w.workshop
         workshop.timer_locks_writing = locks
         workshop.save(update_fields=["timer_locks_writing"])
         _emit_controls(workshop, "workshops.timer_lock", {"locks": locks}, op_id)
@@ -123,10 +122,10 @@ def set_timer_locks_writing(workshop, locks, *, op_id=None):
 
 
 def set_writing_locked(workshop, locked, *, op_id=None):
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if already_applied(workshop, op_id):
-            return workshop
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if w.prior:
+            return w.workshop
+        workshop = w.workshop
         workshop.writing_locked = locked
         workshop.save(update_fields=["writing_locked"])
         _emit_controls(workshop, "workshops.writing_locked", {"locked": locked}, op_id)
@@ -135,10 +134,10 @@ def set_writing_locked(workshop, locked, *, op_id=None):
 
 def renew_join_link(workshop, *, base_url="", op_id=None):
     """A new link, QR and code; the old ones stop working. Participants stay."""
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if already_applied(workshop, op_id):
-            return workshop
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if w.prior:
+            return w.workshop
+        workshop = w.workshop
         workshop.renew_join_link()
         workshop.save(update_fields=["join_token", "short_code"])
         frames = {
@@ -159,10 +158,10 @@ def renew_join_link(workshop, *, base_url="", op_id=None):
 
 def remove_participant(workshop, participant, *, op_id=None):
     """Close the participant's sockets; their session no longer works."""
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if already_applied(workshop, op_id):
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if w.prior:
             return participant
+        workshop = w.workshop
         participant = Participant.objects.select_for_update().get(
             pk=participant.pk, workshop=workshop
         )
@@ -183,10 +182,10 @@ def remove_participant(workshop, participant, *, op_id=None):
 
 def set_done(participant, done, *, op_id=None):
     """A participant taps "I'm done" (or takes it back) on the current stage."""
-    with transaction.atomic():
-        workshop = lock_workshop(participant.workshop_id)
-        if already_applied(workshop, op_id, participant):
+    with room_write(participant.workshop_id, op_id=op_id, participant=participant) as w:
+        if w.prior:
             return participant
+        workshop = w.workshop
         participant = Participant.objects.get(pk=participant.pk)
         participant.done_stage = workshop.current_stage if done else None
         participant.save(update_fields=["done_stage"])
@@ -223,10 +222,10 @@ def set_done(participant, done, *, op_id=None):
 
 
 def add_stage(workshop, *, kind, title, instructions="", duration_minutes=15, op_id=None, **extra):
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if prior := already_applied(workshop, op_id):
-            return Stage.objects.get(pk=prior.payload["stage"])
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if w.prior:
+            return Stage.objects.get(pk=w.prior.payload["stage"])
+        workshop = w.workshop
         position = (workshop.stages.aggregate(m=Max("position"))["m"] or 0) + 1
         stage = Stage.objects.create(
             workshop=workshop,
@@ -246,11 +245,10 @@ def add_stage(workshop, *, kind, title, instructions="", duration_minutes=15, op
 
 
 def update_stage(stage, *, op_id=None, **fields):
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if already_applied(workshop, op_id):
+    with room_write(stage.workshop_id, op_id=op_id, stage_id=stage.pk) as w:
+        if w.prior:
             return stage
-        stage = _stage_of(workshop, stage.pk)
+        workshop, stage = w.workshop, w.stage
         for name, value in fields.items():
             setattr(stage, name, value)
         stage.save()
@@ -269,11 +267,10 @@ def reveal_stage(stage, revealed=True, *, op_id=None):
 
 
 def delete_stage(stage, *, op_id=None):
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if already_applied(workshop, op_id):
-            return workshop
-        stage = _stage_of(workshop, stage.pk)
+    with room_write(stage.workshop_id, op_id=op_id, stage_id=stage.pk) as w:
+        if w.prior:
+            return w.workshop
+        workshop, stage = w.workshop, w.stage
         if workshop.stages.count() <= 1:
             raise ActionError(_("A workshop keeps at least one stage."))
         if workshop.current_stage_id == stage.pk:
@@ -292,10 +289,10 @@ def delete_stage(stage, *, op_id=None):
 
 def move_stage(stage, offset, *, op_id=None):
     """Move a stage up (-1) or down (+1) in the running order."""
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if already_applied(workshop, op_id):
+    with room_write(stage.workshop_id, op_id=op_id) as w:
+        if w.prior:
             return stage
+        workshop = w.workshop
         stages = list(workshop.stages.all())
         index = next((i for i, s in enumerate(stages) if s.pk == stage.pk), None)
         if index is None:
@@ -313,13 +310,6 @@ def move_stage(stage, offset, *, op_id=None):
 
 
 # Helpers -----------------------------------------------------------------------------
-
-
-def _stage_of(workshop, stage_pk):
-    try:
-        return workshop.stages.get(pk=stage_pk)
-    except Stage.DoesNotExist:
-        raise ActionError(_("This stage no longer exists."), status=404) from None
 
 
 def _emit_live(workshop, type, payload, *, op_id=None, reset_done=False):

@@ -8,6 +8,8 @@ schedules the broadcast for after the commit.
 """
 
 import re
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -16,7 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from . import text
-from .models import Audience, Event, Workshop
+from .models import Audience, Event, Stage, Workshop
 
 AUDIENCES = tuple(Audience.values)
 OP_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -91,6 +93,60 @@ def already_applied(workshop, op_id, participant=None):
     if prior.participant_id != (participant.pk if participant else None):
         raise ActionError(_("This request is malformed; reload the page."), status=409)
     return prior
+
+
+@dataclass
+class RoomWrite:
+    """What `room_write` checked: the locked workshop, the stage, a retry's first event."""
+
+    workshop: Workshop
+    participant: object = None
+    prior: Event | None = None
+    stage: Stage | None = None
+
+    def load_stage(self, stage_id, *, kind=None, wrong_kind=None, writing=False):
+        """The workshop's stage (404 when gone or not of `kind`); writing open when asked."""
+        stage = fetch_one(Stage, "id = %s AND workshop_id = %s", [stage_id, self.workshop.pk])
+        if stage is None:
+            raise ActionError(_("This stage no longer exists."), status=404)
+        if kind is not None and stage.kind != kind:
+            raise ActionError(wrong_kind or _("This stage no longer exists."), status=404)
+        self.stage = stage
+        if writing:
+            self.check_writing(stage)
+        return stage
+
+    def check_writing(self, stage):
+        """A participant writes only on the current stage, unlocked, in time (409 if not)."""
+        if self.participant is not None and (reason := self.workshop.writing_closed_reason(stage)):
+            raise ActionError(reason, status=409)
+
+
+@contextmanager
+def room_write(
+    workshop_id,
+    *,
+    op_id=None,
+    participant=None,
+    stage_id=None,
+    kind=None,
+    wrong_kind=None,
+    writing=False,
+):
+    """The skeleton of every room write, in one transaction.
+
+    It locks the workshop, looks the operation id up (a retry finds `w.prior`
+    set and returns what the first attempt produced, before any other check:
+    a write accepted before writing was locked is still acknowledged), then
+    loads the stage (`stage_id`, of `kind`) and checks that writing is open on
+    it (`writing`, for participants). The body changes the models and emits.
+    """
+    with transaction.atomic():
+        write = RoomWrite(workshop=lock_workshop(workshop_id), participant=participant)
+        write.prior = already_applied(write.workshop, op_id, participant)
+        if write.prior is None and stage_id is not None:
+            write.load_stage(stage_id, kind=kind, wrong_kind=wrong_kind, writing=writing)
+        yield write
 
 
 def render_frames(workshop, template, context_for, audiences=AUDIENCES):

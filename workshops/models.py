@@ -290,6 +290,39 @@ class Participant(models.Model):
         )
 
 
+class FramesField(models.JSONField):
+    """An event's frames, each distinct HTML string stored once.
+
+    Audiences often share one fragment (a post-it's is the same for all
+    three): in the table the frames are {"html": [...], "by": {audience:
+    index}}; in Python, and for the hub, they stay {audience: html}. Rows
+    written before this field are plain dicts and read as they are.
+    """
+
+    def get_prep_value(self, value):
+        if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
+            html, by = [], {}
+            index = {}
+            for audience, text in value.items():
+                if text not in index:
+                    index[text] = len(html)
+                    html.append(text)
+                by[audience] = index[text]
+            value = {"html": html, "by": by}
+        return super().get_prep_value(value)
+
+    def from_db_value(self, value, expression, connection):
+        value = super().from_db_value(value, expression, connection)
+        if (
+            isinstance(value, dict)
+            and set(value) == {"html", "by"}
+            and isinstance(value["by"], dict)
+        ):
+            html = value["html"]
+            return {audience: html[i] for audience, i in value["by"].items()}
+        return value
+
+
 class Event(models.Model):
     """One accepted write, in the workshop's order.
 
@@ -306,7 +339,7 @@ class Event(models.Model):
         Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     payload = models.JSONField(default=dict)
-    frames = models.JSONField(default=dict)
+    frames = FramesField(default=dict)
     owners = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 
