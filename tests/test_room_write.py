@@ -8,10 +8,11 @@ from workshops.live import ActionError, room_write
 
 # Counts include the test's savepoint and its release (2).
 # go_to_stage onto a map: the workshop locked, the op id checked, the stage, the workshop
-# saved, then the redraw: the workshop and its current stage, the stages (for each of three
-# live regions and the stage list), the map's actors and flows (for each audience), the seq
-# bumped, the event written. Before room_write: 20 (the 19, and the savepoint).
-GO_TO_STAGE_QUERIES = 20
+# saved, then the redraw: the workshop and its current stage, the stages (once, for the
+# three live regions and the stage list: rendering.render_regions), the map's actors and
+# flows (for each audience), the seq bumped, the event written.
+# Before: 20 (the 19, and the savepoint): the stages were read four times.
+GO_TO_STAGE_QUERIES = 17
 # add_postit: the workshop locked, the op id checked, the stage, the post-it written,
 # the seq bumped, the event written. Before room_write: 8.
 ADD_POSTIT_QUERIES = 8

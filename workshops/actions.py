@@ -17,7 +17,7 @@ from . import methods
 from .live import AUDIENCES, ActionError, emit, room_write, tell_participant
 from .models import MAX_TIMER_MINUTES, Participant, Stage, Workshop
 from .registry import get_kind
-from .rendering import render_live, render_part
+from .rendering import render_part, render_regions
 
 # Creating --------------------------------------------------------------------
 
@@ -315,27 +315,19 @@ def move_stage(stage, offset, *, op_id=None):
 def _emit_live(workshop, type, payload, *, op_id=None, reset_done=False):
     """Redraw the live region everywhere, and the stage list on the console."""
     workshop = Workshop.objects.select_related("current_stage").get(pk=workshop.pk)
-    frames = {}
-    for audience in AUDIENCES:
-        html, _own = render_live(workshop, audience, oob=True)
-        if audience == "facilitator":
-            html += render_part(
-                workshop,
-                "workshops/console.html#stage_list",
-                audience,
-                stages=list(workshop.stages.all()),
-            )
-            if reset_done:
-                html += render_part(
-                    workshop, "workshops/console.html#done_count", audience, done_count=0
-                )
-                # Moving resets the timer: the controls must say so.
-                html += render_part(workshop, "workshops/console.html#controls", audience)
-        elif audience == "participant" and reset_done:
-            html += render_part(
-                workshop, "workshops/live.html#done_button", audience, is_done=False
-            )
-        frames[audience] = html
+    stages = list(workshop.stages.all())  # once for the three audiences and the stage list
+    frames = {
+        # Moving resets the timer and everyone's "I'm done": the controls must say so.
+        audience: render_regions(
+            workshop,
+            audience,
+            stages=stages,
+            controls=reset_done,
+            done_count=0 if reset_done else None,
+            is_done=False if reset_done else None,
+        )[0]
+        for audience in AUDIENCES
+    }
     stage = workshop.current_stage
     owners = get_kind(stage.kind).owners(stage) if stage else {}
     return emit(workshop, type, payload, frames=frames, owners=owners, op_id=op_id)
