@@ -244,6 +244,20 @@ def framing_config():
     }
 
 
+def framing_blank_stage():
+    """A blank workshop opens on framing (in the active language)."""
+    return {
+        "title": _("Framing and intention"),
+        "instructions": _(
+            "Think of the service through its interactions, not its functions: "
+            "every service is a client of some and a supplier to others. "
+            "Post what you expect from this workshop."
+        ),
+        "duration_minutes": 20,
+        "config": framing_config(),
+    }
+
+
 def wall_config():
     return {"columns": [{"key": "ideas", "label": _("Post-its"), "colour": "yellow"}]}
 
@@ -256,9 +270,11 @@ def register_all():
             template="journeys/wall.html",
             context=wall_context,
             default_config=framing_config,
+            blank_stage=framing_blank_stage,
             owners=wall_owners,
             report_template="journeys/wall.html",
             report_context=wall_report_context,
+            report_css="journeys/report.css",
             export=wall_export,
             import_=wall_import,
             rows=wall_rows,
@@ -275,6 +291,7 @@ def register_all():
             owners=wall_owners,
             report_template="journeys/wall.html",
             report_context=wall_report_context,
+            report_css="journeys/report.css",
             export=wall_export,
             import_=wall_import,
             rows=wall_rows,

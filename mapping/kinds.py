@@ -394,6 +394,7 @@ def register_all():
             context=map_context,
             report_template=TEMPLATE,
             report_context=map_report_context,
+            report_css="mapping/report.css",
             default_config=map_config,
             writable=True,
             export=map_export,

@@ -163,6 +163,12 @@ def test_it_draws_the_board_for_every_audience_and_the_report(room, key):
     )
     assert section["kind"].key == key
     assert typed in section["body"]
+    kind = get_kind(key)
+    assert kind.report_css, f"{key}: its report section's CSS (StageKind.report_css)"
+    from django.template.loader import render_to_string
+
+    css = render_to_string(kind.report_css).strip().splitlines()[-1]
+    assert css in report.report_html(workshop)
 
 
 @pytest.mark.parametrize("key", KINDS)

@@ -53,9 +53,12 @@ def report_context(workshop):
             }
             body = render_to_string(f"{kind.report_template}#report", context)
         sections.append({"number": number, "stage": stage, "kind": kind, "body": body})
+    # Each kind's CSS once, in the order its first section comes.
+    kind_css = list(dict.fromkeys(s["kind"].report_css for s in sections if s["kind"].report_css))
     return {
         "workshop": workshop,
         "sections": sections,
+        "kind_css": kind_css,
         "stage_count": len(stages),
         "participant_groups": participant_groups(workshop),
         "participant_count": workshop.participants.active().count(),
