@@ -214,3 +214,30 @@ def test_it_draws_the_board_in_a_pinned_number_of_queries(room, key, django_asse
     render_live(workshop, "facilitator")  # templates compiled
     with django_assert_num_queries(BOARD_QUERIES[key]):
         render_live(workshop, "facilitator")
+
+
+def test_it_honours_writable_for_a_kind_nobody_writes_on(room):
+    """A stage of a kind nobody writes on (here: not installed) hides "I’m done", refuses writes."""
+    from workshops.live import ActionError, room_write
+    from workshops.rendering import render_regions
+
+    workshop = room.workshop
+    stage = actions.add_stage(workshop, kind="not_installed", title="Dans la salle")
+    actions.go_to_stage(workshop, stage)
+    workshop = Workshop.objects.select_related("current_stage").get(pk=workshop.pk)
+    assert not stage.writable and get_kind(stage.kind) is FALLBACK
+    html, _own = render_regions(workshop, "participant", room.alice, is_done=False)
+    button = next(n for n in Board(html).dom.elements() if n.attrs.get("id") == "done-button")
+    assert "hidden" in button.attrs
+    with (
+        pytest.raises(ActionError) as refused,
+        room_write(workshop.pk, participant=room.alice, stage_id=stage.pk, writing=True),
+    ):
+        pass
+    assert refused.value.status == 409
+    wall = next(s for s in workshop.stages.all() if s.kind == "wall")
+    actions.go_to_stage(workshop, wall)
+    workshop = Workshop.objects.select_related("current_stage").get(pk=workshop.pk)
+    html, _own = render_regions(workshop, "participant", room.alice, is_done=False)
+    button = next(n for n in Board(html).dom.elements() if n.attrs.get("id") == "done-button")
+    assert "hidden" not in button.attrs

@@ -118,7 +118,11 @@ class RoomWrite:
 
     def check_writing(self, stage):
         """A participant writes only on the current stage, unlocked, in time (409 if not)."""
-        if self.participant is not None and (reason := self.workshop.writing_closed_reason(stage)):
+        if self.participant is None:
+            return
+        if not stage.writable:
+            raise ActionError(_("Nobody writes on this stage."), status=409)
+        if reason := self.workshop.writing_closed_reason(stage):
             raise ActionError(reason, status=409)
 
 

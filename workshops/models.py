@@ -224,6 +224,13 @@ class Stage(models.Model):
         """True while post-its are private to their authors."""
         return self.private_writing and not self.revealed
 
+    @property
+    def writable(self):
+        """Whether participants write on this stage (its kind says): "I'm done", locks."""
+        from .registry import get_kind
+
+        return get_kind(self.kind).writable
+
     def clean(self):
         # The kind owns the shape of its config (column keys, colours, labels).
         from .registry import get_kind
