@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from workshops.registry import StageKind, register
 from workshops.text import clean_key, clean_text
 
+from .forms import WallConfigForm
 from .models import (
     COLOUR_ICONS,
     COLOUR_MEANINGS,
@@ -59,12 +60,6 @@ def colour_choices(stage):
             meaning = COLOUR_MEANINGS.get(colour) or Colour(colour).label
             choices.append({"value": colour, "icon": COLOUR_ICONS[colour], "label": meaning})
     return choices
-
-
-def colour_label(stage, colour):
-    if stage.config.get("colours"):
-        return COLOUR_MEANINGS.get(colour) or Colour(colour).label
-    return None
 
 
 def wall_context(stage, audience, participant):
@@ -279,6 +274,7 @@ def register_all():
             import_=wall_import,
             rows=wall_rows,
             clean_config=wall_clean_config,
+            config_form=WallConfigForm,
         )
     )
     register(
@@ -296,5 +292,6 @@ def register_all():
             import_=wall_import,
             rows=wall_rows,
             clean_config=wall_clean_config,
+            config_form=WallConfigForm,
         )
     )

@@ -35,6 +35,10 @@ class StageKind:
     rows: Callable = field(default=lambda stage: [])
     # Which participant owns which of the stage's objects: stage -> {pid: [ids]}.
     owners: Callable = field(default=lambda stage: {})
+    # The kind's own settings in the stage editor: a Form class built with
+    # (data, config=stage.config), whose fields join the stage form's, and whose
+    # `apply(config)` gives the edited config.
+    config_form: type | None = None
     # A blank workshop's first stage, when this kind opens one: () -> Stage fields
     # (in the active language). The first registered kind that has one is used.
     blank_stage: Callable | None = None
