@@ -7,6 +7,7 @@ drawn together, as on a paper board); only the facilitator moves actors.
 
 import math
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -336,7 +337,10 @@ def _emit_map(workshop, stage, type, payload, op_id, participant):
     """Redraw the map (SVG and list) on every screen that shows this stage."""
     current = Workshop.objects.filter(pk=workshop.pk).values_list("current_stage", flat=True)[0]
     if current == stage.pk:
-        built = build_map(stage)
+        # The map's labels are read as it is built: in the workshop's language, not the
+        # writer's (an English phone in a French room pushed English labels to everyone).
+        with translation.override(workshop.language):
+            built = build_map(stage)
         frames = {
             audience: render_part(
                 workshop,
