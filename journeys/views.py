@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from workshops.access import facilitator_required, member_required, participant_required
 from workshops.http import done, error_response, handles_action_errors, op_id_from
-from workshops.live import ActionError
+from workshops.live import ActionError, malformed
 from workshops.models import Stage
 
 from . import actions
@@ -230,10 +230,7 @@ def _id(value):
     return number
 
 
-def _bad_request():
-    from django.utils.translation import gettext
-
-    return gettext("This request is malformed; reload the page.")
+_bad_request = malformed
 
 
 def _with_seq(response, postit):

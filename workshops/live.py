@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.template.loader import render_to_string
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from . import text
@@ -22,6 +20,11 @@ from .models import Audience, Event, Stage, Workshop
 
 AUDIENCES = tuple(Audience.values)
 OP_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def malformed():
+    """What a request we cannot read hears: the page is out of date, or not ours."""
+    return _("This request is malformed; reload the page.")
 
 
 class ActionError(Exception):
@@ -91,7 +94,7 @@ def already_applied(workshop, op_id, participant=None):
     # The other fields (payload…) load when a retry asks for them.
     prior = Event.from_db(connection.alias, ["id", "seq", "participant_id"], row)
     if prior.participant_id != (participant.pk if participant else None):
-        raise ActionError(_("This request is malformed; reload the page."), status=409)
+        raise ActionError(malformed(), status=409)
     return prior
 
 
@@ -151,14 +154,6 @@ def room_write(
         if write.prior is None and stage_id is not None:
             write.load_stage(stage_id, kind=kind, wrong_kind=wrong_kind, writing=writing)
         yield write
-
-
-def render_frames(workshop, template, context_for, audiences=AUDIENCES):
-    """Render one fragment per audience, in the workshop's language."""
-    with translation.override(workshop.language):
-        return {
-            audience: render_to_string(template, context_for(audience)) for audience in audiences
-        }
 
 
 def emit(

@@ -24,7 +24,7 @@ from .access import (
 )
 from .forms import FacilitatorCreationForm, JoinCodeForm, JoinForm, StageForm, WorkshopForm
 from .http import done, error_response, handles_action_errors, op_id_from
-from .live import ActionError
+from .live import ActionError, malformed
 from .models import MAX_TIMER_MINUTES, Participant, Profile, Stage, Workshop
 from .network import public_base_url
 from .registry import get_kind
@@ -258,8 +258,7 @@ def qr_svg(request, workshop):
 # Facilitator: running the room ----------------------------------------------------------
 
 
-def _malformed():
-    return _("This request is malformed; reload the page.")
+_malformed = malformed
 
 
 def _flag(request, name):
