@@ -1,53 +1,26 @@
 """Writes on post-it walls. Each is one transaction, one event, one push."""
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from workshops.live import (
-    AUDIENCES,
-    ActionError,
-    already_applied,
-    emit,
-    fetch_one,
-    lock_workshop,
-)
-from workshops.models import Stage
+from workshops.live import AUDIENCES, ActionError, clean_text, emit, room_write
 from workshops.rendering import render_part
-from workshops.text import printable
 
 from .kinds import colour_choices, columns_of
-from .models import Cluster, PostIt
+from .models import CLUSTER_NAME_MAX_LENGTH, Cluster, PostIt
 
 TEMPLATE = "journeys/wall.html"
 
 
-def clean_text(text, max_length):
-    # Control characters other than line breaks and tabs have no place in a post-it;
-    # dropped before stripping, so that what is left of " \x07 " is empty, not " ".
-    text = printable((text or "").replace("\r\n", "\n")).strip()
-    if not text:
-        raise ActionError(_("Write something first."))
-    if len(text) > max_length:
-        raise ActionError(
-            _("Too long: %(length)d characters, %(max)d at most.")
-            % {"length": len(text), "max": max_length}
-        )
-    return text
-
-
 def add_postit(stage, *, participant, text, column=None, colour=None, op_id=None):
     """A participant (or the facilitator, participant=None) posts on a wall."""
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if prior := already_applied(workshop, op_id, participant):
+    with room_write(
+        stage.workshop_id, op_id=op_id, participant=participant, stage_id=stage.pk, writing=True
+    ) as w:
+        if prior := w.prior:
             return _as_of(PostIt.objects.filter(pk=prior.payload.get("postit")).first(), prior)
-        stage = _stage(workshop, stage.pk)
-        # Someone added from the console writes through the facilitator, who is never locked out.
-        by_phone = participant is not None and not participant.added_by_facilitator
-        if by_phone and (reason := workshop.writing_closed_reason(stage)):
-            raise ActionError(reason, status=409)
+        workshop, stage = w.workshop, w.stage
         text = clean_text(text, settings.RECIPROQUE["POSTIT_MAX_LENGTH"])
         columns = {c["key"]: c for c in columns_of(stage)}
         if column is None and len(columns) == 1:
@@ -76,14 +49,13 @@ def add_postit(stage, *, participant, text, column=None, colour=None, op_id=None
 
 def edit_postit(postit, *, participant, text, colour=None, op_id=None):
     """Authors edit their own post-its; the facilitator (participant=None) any."""
-    with transaction.atomic():
-        workshop = lock_workshop(postit.workshop_id)
-        if prior := already_applied(workshop, op_id, participant):
+    with room_write(postit.workshop_id, op_id=op_id, participant=participant) as w:
+        if prior := w.prior:
             return _as_of(PostIt.objects.filter(pk=postit.pk).first(), prior)
+        workshop = w.workshop
         postit = _postit(workshop, postit.pk)
         _check_author(postit, participant)
-        if participant is not None and (reason := workshop.writing_closed_reason(postit.stage)):
-            raise ActionError(reason, status=409)
+        w.check_writing(postit.stage)
         postit.text = clean_text(text, settings.RECIPROQUE["POSTIT_MAX_LENGTH"])
         allowed = [c["value"] for c in colour_choices(postit.stage)]
         if colour and colour in allowed:
@@ -96,15 +68,14 @@ def edit_postit(postit, *, participant, text, colour=None, op_id=None):
 
 
 def delete_postit(postit, *, participant, op_id=None):
-    with transaction.atomic():
-        workshop = lock_workshop(postit.workshop_id)
-        if already_applied(workshop, op_id, participant):
+    with room_write(postit.workshop_id, op_id=op_id, participant=participant) as w:
+        if w.prior:
             return
+        workshop = w.workshop
         postit = _postit(workshop, postit.pk)
         _check_author(postit, participant)
         # Taking a post-it back is writing too: the same locks as editing it.
-        if participant is not None and (reason := workshop.writing_closed_reason(postit.stage)):
-            raise ActionError(reason, status=409)
+        w.check_writing(postit.stage)
         stage = postit.stage
         postit_pk = postit.pk
         postit.delete()
@@ -126,12 +97,11 @@ def delete_postit(postit, *, participant, op_id=None):
 
 
 def add_cluster(stage, *, name, op_id=None):
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if prior := already_applied(workshop, op_id):
-            return Cluster.objects.filter(pk=prior.payload.get("cluster")).first()
-        stage = _stage(workshop, stage.pk)
-        name = clean_text(name, 80)
+    with room_write(stage.workshop_id, op_id=op_id, stage_id=stage.pk) as w:
+        if w.prior:
+            return Cluster.objects.filter(pk=w.prior.payload.get("cluster")).first()
+        workshop, stage = w.workshop, w.stage
+        name = clean_text(name, CLUSTER_NAME_MAX_LENGTH, multiline=False)
         position = (stage.clusters.aggregate(m=Max("position"))["m"] or 0) + 1
         cluster = Cluster.objects.create(stage=stage, name=name, position=position)
         _emit_board(workshop, stage, "journeys.cluster_added", {"cluster": cluster.pk}, op_id)
@@ -139,12 +109,12 @@ def add_cluster(stage, *, name, op_id=None):
 
 
 def rename_cluster(cluster, *, name, op_id=None):
-    with transaction.atomic():
-        workshop = lock_workshop(cluster.stage.workshop_id)
-        if already_applied(workshop, op_id):
+    with room_write(cluster.stage.workshop_id, op_id=op_id) as w:
+        if w.prior:
             return cluster
+        workshop = w.workshop
         cluster = _cluster(workshop, cluster.pk)
-        cluster.name = clean_text(name, 80)
+        cluster.name = clean_text(name, CLUSTER_NAME_MAX_LENGTH, multiline=False)
         cluster.save(update_fields=["name"])
         _emit_board(
             workshop, cluster.stage, "journeys.cluster_renamed", {"cluster": cluster.pk}, op_id
@@ -154,10 +124,10 @@ def rename_cluster(cluster, *, name, op_id=None):
 
 def delete_cluster(cluster, *, op_id=None):
     """The theme goes; its post-its go back to their columns."""
-    with transaction.atomic():
-        workshop = lock_workshop(cluster.stage.workshop_id)
-        if already_applied(workshop, op_id):
+    with room_write(cluster.stage.workshop_id, op_id=op_id) as w:
+        if w.prior:
             return
+        workshop = w.workshop
         cluster = _cluster(workshop, cluster.pk)
         stage, cluster_pk = cluster.stage, cluster.pk
         cluster.delete()
@@ -166,11 +136,10 @@ def delete_cluster(cluster, *, op_id=None):
 
 def assign_cluster(stage, postit_ids, cluster, *, op_id=None):
     """Put the chosen post-its into a theme (cluster=None: back to their columns)."""
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if already_applied(workshop, op_id):
+    with room_write(stage.workshop_id, op_id=op_id, stage_id=stage.pk) as w:
+        if w.prior:
             return
-        stage = _stage(workshop, stage.pk)
+        workshop, stage = w.workshop, w.stage
         if cluster is not None:
             cluster = _cluster(workshop, cluster.pk)
             if cluster.stage_id != stage.pk:
@@ -196,13 +165,6 @@ def assign_cluster(stage, postit_ids, cluster, *, op_id=None):
 
 
 # Helpers ---------------------------------------------------------------------------
-
-
-def _stage(workshop, stage_pk):
-    stage = fetch_one(Stage, "id = %s AND workshop_id = %s", [stage_pk, workshop.pk])
-    if stage is None:
-        raise ActionError(_("This stage no longer exists."), status=404)
-    return stage
 
 
 def _postit(workshop, postit_pk):

@@ -7,12 +7,25 @@ author pick the colour of each post-it (the journey's green/orange/red).
 
 from collections import defaultdict
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from workshops.registry import StageKind, register
+from workshops.text import clean_key, clean_text
 
-from .models import COLOUR_ICONS, COLOUR_MEANINGS, Cluster, Colour, PostIt
+from .forms import WallConfigForm
+from .models import (
+    COLOUR_ICONS,
+    COLOUR_MEANINGS,
+    COLUMN_KEY_MAX_LENGTH,
+    COLUMN_LABEL_MAX_LENGTH,
+    Cluster,
+    Colour,
+    PostIt,
+)
+
+MAX_COLUMNS = 8
 
 
 def columns_of(stage):
@@ -47,12 +60,6 @@ def colour_choices(stage):
             meaning = COLOUR_MEANINGS.get(colour) or Colour(colour).label
             choices.append({"value": colour, "icon": COLOUR_ICONS[colour], "label": meaning})
     return choices
-
-
-def colour_label(stage, colour):
-    if stage.config.get("colours"):
-        return COLOUR_MEANINGS.get(colour) or Colour(colour).label
-    return None
 
 
 def wall_context(stage, audience, participant):
@@ -134,22 +141,28 @@ def wall_export(stage, people):
 
 def wall_import(stage, data, people):
     """Recreate a wall from `wall_export` data (a new workshop, nobody in its room yet)."""
+    from workshops.transfer import store, text_of
+
     data = data if isinstance(data, dict) else {}
     themes = {}
     for position, item in enumerate(data.get("clusters") or [], 1):
-        themes[item["ref"]] = Cluster.objects.create(
-            stage=stage, name=str(item["name"])[:80], position=position
+        themes[item["ref"]] = store(
+            Cluster(
+                stage=stage, name=text_of(item, "name", Cluster, required=True), position=position
+            )
         )
     for item in data.get("postits") or []:
         colour = item.get("colour") if item.get("colour") in Colour.values else Colour.YELLOW
-        PostIt.objects.create(
-            workshop=stage.workshop,
-            stage=stage,
-            column=str(item.get("column") or "")[:40],
-            colour=colour,
-            text=str(item.get("text") or ""),
-            author=people.get(item.get("author")),
-            cluster=themes.get(item.get("cluster")),
+        store(
+            PostIt(
+                workshop=stage.workshop,
+                stage=stage,
+                column=item.get("column"),
+                colour=colour,
+                text=text_of(item, "text", PostIt, required=True),
+                author=people.get(item.get("author")),
+                cluster=themes.get(item.get("cluster")),
+            )
         )
 
 
@@ -178,6 +191,46 @@ def wall_rows(stage):
     return rows
 
 
+def wall_clean_config(config):
+    """A wall's config as it may be stored: slug keys, known colours, labels as text.
+
+    Called by Stage.clean(), so by the stage editor and the import alike; a
+    key holding markup or an unknown colour is refused, not rewritten.
+    """
+    config = dict(config)
+    columns = config.get("columns") or []
+    if not isinstance(columns, list) or len(columns) > MAX_COLUMNS:
+        raise ValidationError(_("Eight columns at most."))
+    cleaned, keys = [], set()
+    for column in columns:
+        if not isinstance(column, dict):
+            raise ValidationError(_("The stage's settings are damaged."))
+        key = clean_key(column.get("key"), COLUMN_KEY_MAX_LENGTH)
+        if key in keys:
+            raise ValidationError(_("Two columns have the key %(key)s.") % {"key": key})
+        keys.add(key)
+        if "colour" in column and column["colour"] not in Colour.values:
+            raise ValidationError(
+                _("Unknown colour: %(colour)s.") % {"colour": str(column["colour"])[:20]}
+            )
+        column = {k: v for k, v in column.items() if k in ("key", "label", "colour")}
+        if "label" in column:
+            column["label"] = clean_text(
+                column["label"], COLUMN_LABEL_MAX_LENGTH, required=False, multiline=False
+            )
+        cleaned.append(column)
+    if "columns" in config:
+        config["columns"] = cleaned
+    colours = config.get("colours")
+    if colours is not None and (
+        not isinstance(colours, list) or any(c not in Colour.values for c in colours)
+    ):
+        raise ValidationError(_("Unknown colour: %(colour)s.") % {"colour": str(colours)[:20]})
+    if "planned_kind" in config:
+        config["planned_kind"] = clean_key(config["planned_kind"])
+    return config
+
+
 def framing_config():
     return {
         "columns": [
@@ -187,6 +240,20 @@ def framing_config():
                 "colour": "yellow",
             }
         ]
+    }
+
+
+def framing_blank_stage():
+    """A blank workshop opens on framing (in the active language)."""
+    return {
+        "title": _("Framing and intention"),
+        "instructions": _(
+            "Think of the service through its interactions, not its functions: "
+            "every service is a client of some and a supplier to others. "
+            "Post what you expect from this workshop."
+        ),
+        "duration_minutes": 20,
+        "config": framing_config(),
     }
 
 
@@ -202,12 +269,16 @@ def register_all():
             template="journeys/wall.html",
             context=wall_context,
             default_config=framing_config,
+            blank_stage=framing_blank_stage,
             owners=wall_owners,
             report_template="journeys/wall.html",
             report_context=wall_report_context,
+            report_css="journeys/report.css",
             export=wall_export,
             import_=wall_import,
             rows=wall_rows,
+            clean_config=wall_clean_config,
+            config_form=WallConfigForm,
         )
     )
     register(
@@ -220,8 +291,11 @@ def register_all():
             owners=wall_owners,
             report_template="journeys/wall.html",
             report_context=wall_report_context,
+            report_css="journeys/report.css",
             export=wall_export,
             import_=wall_import,
             rows=wall_rows,
+            clean_config=wall_clean_config,
+            config_form=WallConfigForm,
         )
     )

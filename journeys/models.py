@@ -2,6 +2,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from workshops.models import Participant, Stage, Workshop
+from workshops.text import validate_key, validate_printable, validate_printable_line
+
+CLUSTER_NAME_MAX_LENGTH = 80
+COLUMN_KEY_MAX_LENGTH = 40
+COLUMN_LABEL_MAX_LENGTH = 60
 
 
 class Colour(models.TextChoices):
@@ -39,7 +44,9 @@ class Cluster(models.Model):
     """A named theme that the facilitator groups post-its into."""
 
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="clusters")
-    name = models.CharField(_("theme"), max_length=80)
+    name = models.CharField(
+        _("theme"), max_length=CLUSTER_NAME_MAX_LENGTH, validators=[validate_printable_line]
+    )
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -52,9 +59,9 @@ class Cluster(models.Model):
 class PostIt(models.Model):
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="postits")
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="postits")
-    column = models.CharField(max_length=40)
+    column = models.CharField(max_length=COLUMN_KEY_MAX_LENGTH, validators=[validate_key])
     colour = models.CharField(max_length=10, choices=Colour.choices, default=Colour.YELLOW)
-    text = models.TextField(max_length=500)
+    text = models.TextField(max_length=500, validators=[validate_printable])
     # No author: written by the facilitator.
     author = models.ForeignKey(
         Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="postits"

@@ -13,7 +13,7 @@ from workshops.access import (
     participant_required,
 )
 from workshops.http import done, error_response, handles_action_errors, op_id_from
-from workshops.live import ActionError
+from workshops.live import ActionError, malformed
 from workshops.models import Stage
 
 from . import actions
@@ -236,10 +236,7 @@ def _id(value):
     return number
 
 
-def _bad_request():
-    from django.utils.translation import gettext
-
-    return gettext("This request is malformed; reload the page.")
+_bad_request = malformed
 
 
 def _with_seq(response, postit):

@@ -7,13 +7,13 @@ drawn together, as on a paper board); only the facilitator moves actors.
 
 import math
 
-from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from workshops.live import AUDIENCES, ActionError, already_applied, emit, lock_workshop
-from workshops.models import Stage, Workshop
+from workshops.live import AUDIENCES, ActionError, clean_text, emit, room_write
+from workshops.models import Workshop
 from workshops.rendering import render_part
-from workshops.text import printable
 
 from . import layout
 from .kinds import SIDES, build_map
@@ -31,25 +31,15 @@ from .models import (
 )
 
 TEMPLATE = "mapping/map.html"
+# A write on a map checks that its stage is one.
+_MAP = {"kind": "map", "wrong_kind": gettext_lazy("This stage has no map.")}
 # Far beyond a workshop's map (40 actors); a guard against a runaway script.
 MAX_ACTORS = 150
 MAX_FLOWS = 400
 
 
-def clean_text(text, max_length, *, required=True, what=None):
-    text = printable((text or "").replace("\r\n", "\n")).strip()
-    if required and not text:
-        raise ActionError(what or _("Write something first."))
-    if len(text) > max_length:
-        raise ActionError(
-            _("Too long: %(length)d characters, %(max)d at most.")
-            % {"length": len(text), "max": max_length}
-        )
-    return text
-
-
 def clean_name(text):
-    return " ".join(clean_text(text, NAME_MAX_LENGTH, what=_("Give the actor a name.")).split())
+    return " ".join(clean_text(text, NAME_MAX_LENGTH, empty=_("Give the actor a name.")).split())
 
 
 # Actors ----------------------------------------------------------------------------------
@@ -59,12 +49,10 @@ def add_actor(
     stage, *, participant, name, circle, scope=Scope.INTERNAL, description="", op_id=None
 ):
     """Someone puts an actor on the map, in the suppliers' or the clients' circle."""
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if prior := already_applied(workshop, op_id, participant):
-            return Actor.objects.filter(pk=prior.payload.get("actor")).first()
-        stage = _map_stage(workshop, stage.pk)
-        _check_open(workshop, stage, participant)
+    with room_write(stage.workshop_id, op_id=op_id, participant=participant, **_map(stage.pk)) as w:
+        if w.prior:
+            return Actor.objects.filter(pk=w.prior.payload.get("actor")).first()
+        workshop, stage = w.workshop, w.stage
         if circle not in SIDES:
             raise ActionError(_("Choose a circle: suppliers or clients."))
         if scope not in Scope.values:
@@ -97,12 +85,10 @@ def add_actor(
 
 def edit_actor(stage, ref, *, participant, name, scope, description="", circle=None, op_id=None):
     """Rename, re-describe or move an actor to the other side circle."""
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if already_applied(workshop, op_id, participant):
+    with room_write(stage.workshop_id, op_id=op_id, participant=participant, **_map(stage.pk)) as w:
+        if w.prior:
             return _find_actor(stage, ref)
-        stage = _map_stage(workshop, stage.pk)
-        _check_open(workshop, stage, participant)
+        workshop, stage = w.workshop, w.stage
         actor = _actor(workshop, stage, ref)
         if scope not in Scope.values:
             raise ActionError(_("Choose internal or external."))
@@ -129,12 +115,10 @@ def edit_actor(stage, ref, *, participant, name, scope, description="", circle=N
 
 def delete_actor(stage, ref, *, participant, op_id=None):
     """The actor goes, and its flows with it."""
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if already_applied(workshop, op_id, participant):
+    with room_write(stage.workshop_id, op_id=op_id, participant=participant, **_map(stage.pk)) as w:
+        if w.prior:
             return
-        stage = _map_stage(workshop, stage.pk)
-        _check_open(workshop, stage, participant)
+        workshop, stage = w.workshop, w.stage
         actor = _actor(workshop, stage, ref)
         if actor.is_centre:
             raise ActionError(_("The observed service stays in the centre of the map."))
@@ -145,14 +129,13 @@ def delete_actor(stage, ref, *, participant, op_id=None):
 
 def move_actor(stage, ref, *, x, y, op_id=None):
     """The facilitator nudges an actor (its final position); x=y=None puts it back."""
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if already_applied(workshop, op_id):
+    with room_write(stage.workshop_id, op_id=op_id, stage_id=stage.pk, **_MAP) as w:
+        if w.prior:
             return _find_actor(stage, ref)
-        stage = _map_stage(workshop, stage.pk)
+        workshop, stage = w.workshop, w.stage
         actor = _actor(workshop, stage, ref)
         if x is None and y is None:
-            actor.x = actor.y = None
+            actor.move_to(None, None)
         else:
             try:
                 x, y = float(x), float(y)
@@ -160,7 +143,7 @@ def move_actor(stage, ref, *, x, y, op_id=None):
                 raise ActionError(_("This position is not on the map.")) from None
             if not (math.isfinite(x) and math.isfinite(y)):
                 raise ActionError(_("This position is not on the map."))
-            actor.x, actor.y = layout.clamp_position(x, y, Actor.objects.filter(stage=stage))
+            actor.move_to(*layout.clamp_position(x, y, Actor.objects.filter(stage=stage)))
         actor.save(update_fields=["x", "y", "updated_at"])
         _emit_map(
             workshop,
@@ -193,12 +176,10 @@ def add_flow(
 
     `source` and `target` are actor refs: an actor's id, or "centre".
     """
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if prior := already_applied(workshop, op_id, participant):
-            return Flow.objects.filter(pk=prior.payload.get("flow")).first()
-        stage = _map_stage(workshop, stage.pk)
-        _check_open(workshop, stage, participant)
+    with room_write(stage.workshop_id, op_id=op_id, participant=participant, **_map(stage.pk)) as w:
+        if w.prior:
+            return Flow.objects.filter(pk=w.prior.payload.get("flow")).first()
+        workshop, stage = w.workshop, w.stage
         fields = _flow_fields(workshop, stage, source, target, kind, label)
         answers = _answers(they_expect, we_expect, mismatch)
         if Flow.objects.filter(stage=stage).count() >= MAX_FLOWS:
@@ -230,13 +211,12 @@ def edit_flow(
     mismatch="",
     op_id=None,
 ):
-    with transaction.atomic():
-        workshop = lock_workshop(flow.workshop_id)
-        if already_applied(workshop, op_id, participant):
+    with room_write(flow.workshop_id, op_id=op_id, participant=participant) as w:
+        if w.prior:
             return Flow.objects.filter(pk=flow.pk).first()
+        workshop = w.workshop
         flow = _flow(workshop, flow.pk)
-        stage = _map_stage(workshop, flow.stage_id)
-        _check_open(workshop, stage, participant)
+        stage = w.load_stage(flow.stage_id, **_MAP, writing=True)
         fields = _flow_fields(workshop, stage, source, target, kind, label)
         for name, value in {**fields, **_answers(they_expect, we_expect, mismatch)}.items():
             setattr(flow, name, value)
@@ -246,13 +226,12 @@ def edit_flow(
 
 
 def delete_flow(flow, *, participant, op_id=None):
-    with transaction.atomic():
-        workshop = lock_workshop(flow.workshop_id)
-        if already_applied(workshop, op_id, participant):
+    with room_write(flow.workshop_id, op_id=op_id, participant=participant) as w:
+        if w.prior:
             return
+        workshop = w.workshop
         flow = _flow(workshop, flow.pk)
-        stage = _map_stage(workshop, flow.stage_id)
-        _check_open(workshop, stage, participant)
+        stage = w.load_stage(flow.stage_id, **_MAP, writing=True)
         flow_pk = flow.pk
         flow.delete()
         _emit_map(workshop, stage, "mapping.flow_deleted", {"flow": flow_pk}, op_id, participant)
@@ -260,18 +239,16 @@ def delete_flow(flow, *, participant, op_id=None):
 
 def rate_flow(flow, *, participant, rating, op_id=None):
     """Mark a flow smooth, unclear or in friction ("" takes the mark off)."""
-    with transaction.atomic():
-        workshop = lock_workshop(flow.workshop_id)
-        if already_applied(workshop, op_id, participant):
+    with room_write(flow.workshop_id, op_id=op_id, participant=participant) as w:
+        if w.prior:
             return Flow.objects.filter(pk=flow.pk).first()
+        workshop = w.workshop
         flow = _flow(workshop, flow.pk)
-        stage = _map_stage(workshop, flow.stage_id)
-        _check_open(workshop, stage, participant)
+        stage = w.load_stage(flow.stage_id, **_MAP, writing=True)
         rating = rating or ""
         if rating and rating not in Rating.values:
             raise ActionError(_("Choose smooth, unclear or friction."))
-        flow.rating = rating
-        flow.rated_by = participant if rating else None
+        flow.rate(rating, participant)
         flow.save(update_fields=["rating", "rated_by", "updated_at"])
         _emit_map(
             workshop,
@@ -287,19 +264,9 @@ def rate_flow(flow, *, participant, rating, op_id=None):
 # Helpers ---------------------------------------------------------------------------------
 
 
-def _map_stage(workshop, stage_pk):
-    try:
-        stage = workshop.stages.get(pk=stage_pk)
-    except Stage.DoesNotExist:
-        raise ActionError(_("This stage no longer exists."), status=404) from None
-    if stage.kind != "map":
-        raise ActionError(_("This stage has no map."), status=404)
-    return stage
-
-
-def _check_open(workshop, stage, participant):
-    if participant is not None and (reason := workshop.writing_closed_reason(stage)):
-        raise ActionError(reason, status=409)
+def _map(stage_pk):
+    """room_write's stage checks for a participant's write on a map."""
+    return {"stage_id": stage_pk, **_MAP, "writing": True}
 
 
 def _centre(workshop, stage):
@@ -353,7 +320,7 @@ def _flow_fields(workshop, stage, source, target, kind, label):
         "target": _actor(workshop, stage, target),
         "kind": kind,
         "label": " ".join(
-            clean_text(label, LABEL_MAX_LENGTH, what=_("Say in a few words what flows.")).split()
+            clean_text(label, LABEL_MAX_LENGTH, empty=_("Say in a few words what flows.")).split()
         ),
     }
 
@@ -370,7 +337,10 @@ def _emit_map(workshop, stage, type, payload, op_id, participant):
     """Redraw the map (SVG and list) on every screen that shows this stage."""
     current = Workshop.objects.filter(pk=workshop.pk).values_list("current_stage", flat=True)[0]
     if current == stage.pk:
-        built = build_map(stage)
+        # The map's labels are read as it is built: in the workshop's language, not the
+        # writer's (an English phone in a French room pushed English labels to everyone).
+        with translation.override(workshop.language):
+            built = build_map(stage)
         frames = {
             audience: render_part(
                 workshop,

@@ -10,10 +10,12 @@ each one falls back to the method's wording:
 
 from collections import OrderedDict
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from workshops.registry import StageKind, register
+from workshops.text import clean_key, clean_text
 
 from . import layout
 from .models import KIND_ICONS, RATING_ICONS, Actor, Circle, Flow, FlowKind, Rating, Scope
@@ -71,6 +73,39 @@ def labels_of(stage):
         "questions": [q for q in questions if isinstance(q, str) and q.strip()],
         "answers": {k: _text(answers.get(k), v) for k, v in defaults["answers"].items()},
     }
+
+
+LABEL_MAX_LENGTH = 200
+MAX_QUESTIONS = 12
+
+
+def map_clean_config(config):
+    """A map's labels as they may be stored: known keys, printable text of bounded length."""
+    config = dict(config)
+
+    def labels(name, keys):
+        value = config.get(name)
+        if value is None:
+            return
+        if not isinstance(value, dict) or not set(value) <= set(keys):
+            raise ValidationError(_("The stage's settings are damaged."))
+        config[name] = {
+            k: clean_text(v, LABEL_MAX_LENGTH, required=False, multiline=False)
+            for k, v in value.items()
+        }
+
+    labels("circles", ("suppliers", "centre", "clients"))
+    labels("answers", ("they_expect", "we_expect", "mismatch"))
+    questions = config.get("questions")
+    if questions is not None:
+        if not isinstance(questions, list) or len(questions) > MAX_QUESTIONS:
+            raise ValidationError(_("The stage's settings are damaged."))
+        config["questions"] = [
+            clean_text(q, LABEL_MAX_LENGTH, required=False, multiline=False) for q in questions
+        ]
+    if "planned_kind" in config:
+        config["planned_kind"] = clean_key(config["planned_kind"])
+    return config
 
 
 def map_config():
@@ -271,6 +306,8 @@ def map_export(stage, people):
 
 def map_import(stage, data, people):
     """Recreate a map from `map_export` data (a new workshop, nobody in its room yet)."""
+    from workshops.transfer import store, text_of
+
     data = data if isinstance(data, dict) else {}
     actors = {}
     for item in data.get("actors") or []:
@@ -282,34 +319,38 @@ def map_import(stage, data, people):
             x = y = None
         else:
             x, y = layout.clamp_position(x, y)
-        actors[item["ref"]] = Actor.objects.create(
-            workshop=stage.workshop,
-            stage=stage,
-            circle=circle,
-            name=str(item.get("name") or "")[:80],
-            scope=item.get("scope") if item.get("scope") in Scope.values else Scope.INTERNAL,
-            description=str(item.get("description") or "")[:300],
-            slot=int(item.get("slot") or 0),
-            x=x,
-            y=y,
-            author=people.get(item.get("author")),
+        actors[item["ref"]] = store(
+            Actor(
+                workshop=stage.workshop,
+                stage=stage,
+                circle=circle,
+                name=" ".join(text_of(item, "name", Actor).split()),
+                scope=item.get("scope") if item.get("scope") in Scope.values else Scope.INTERNAL,
+                description=text_of(item, "description", Actor),
+                slot=int(item.get("slot") or 0),
+                x=x,
+                y=y,
+                author=people.get(item.get("author")),
+            )
         )
     for item in data.get("flows") or []:
         if item.get("kind") not in FlowKind.values:
             raise ValueError(f"unknown flow kind {item.get('kind')!r}")
-        Flow.objects.create(
-            workshop=stage.workshop,
-            stage=stage,
-            source=actors[item["source"]],
-            target=actors[item["target"]],
-            kind=item["kind"],
-            label=str(item.get("label") or "")[:120],
-            they_expect=str(item.get("they_expect") or ""),
-            we_expect=str(item.get("we_expect") or ""),
-            mismatch=str(item.get("mismatch") or ""),
-            rating=item.get("rating") if item.get("rating") in Rating.values else "",
-            rated_by=people.get(item.get("rated_by")),
-            author=people.get(item.get("author")),
+        store(
+            Flow(
+                workshop=stage.workshop,
+                stage=stage,
+                source=actors[item["source"]],
+                target=actors[item["target"]],
+                kind=item["kind"],
+                label=" ".join(text_of(item, "label", Flow, required=True).split()),
+                they_expect=text_of(item, "they_expect", Flow),
+                we_expect=text_of(item, "we_expect", Flow),
+                mismatch=text_of(item, "mismatch", Flow),
+                rating=item.get("rating") if item.get("rating") in Rating.values else "",
+                rated_by=people.get(item.get("rated_by")),
+                author=people.get(item.get("author")),
+            )
         )
 
 
@@ -348,11 +389,13 @@ def register_all():
             context=map_context,
             report_template=TEMPLATE,
             report_context=map_report_context,
+            report_css="mapping/report.css",
             default_config=map_config,
             writable=True,
             export=map_export,
             import_=map_import,
             rows=map_rows,
             owners=map_owners,
+            clean_config=map_clean_config,
         )
     )

@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from workshops.models import Participant, Stage, Workshop
+from workshops.text import validate_printable, validate_printable_line
 
 from . import layout
 
@@ -52,12 +53,19 @@ class Actor(models.Model):
 
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="actors")
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="actors")
-    name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH, blank=True)
+    name = models.CharField(
+        _("name"), max_length=NAME_MAX_LENGTH, blank=True, validators=[validate_printable_line]
+    )
     circle = models.CharField(_("circle"), max_length=12, choices=Circle.choices)
     scope = models.CharField(
         _("internal or external"), max_length=10, choices=Scope.choices, default=Scope.INTERNAL
     )
-    description = models.TextField(_("description"), max_length=DESCRIPTION_MAX_LENGTH, blank=True)
+    description = models.TextField(
+        _("description"),
+        max_length=DESCRIPTION_MAX_LENGTH,
+        blank=True,
+        validators=[validate_printable],
+    )
     # The actor's place in its circle, taken at creation: adding one never moves the others.
     slot = models.PositiveIntegerField(default=0)
     # Where the facilitator nudged it, when they did (centre of the box, map units).
@@ -91,6 +99,13 @@ class Actor(models.Model):
     def __str__(self):
         return self.name or self.get_circle_display()
 
+    def move_to(self, x, y):
+        """Where the facilitator put it (already clamped to the map); None, None puts it back."""
+        if x is None or y is None:
+            self.x = self.y = None
+        else:
+            self.x, self.y = x, y
+
     @property
     def is_centre(self):
         return self.circle == Circle.CENTRE
@@ -117,11 +132,28 @@ class Flow(models.Model):
     source = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="flows_out")
     target = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="flows_in")
     kind = models.CharField(_("kind"), max_length=12, choices=FlowKind.choices)
-    label = models.CharField(_("label"), max_length=LABEL_MAX_LENGTH)
+    label = models.CharField(
+        _("label"), max_length=LABEL_MAX_LENGTH, validators=[validate_printable_line]
+    )
     # Both sides of the method's key questions.
-    they_expect = models.TextField(_("what they expect from us"), blank=True)
-    we_expect = models.TextField(_("what we expect from them"), blank=True)
-    mismatch = models.TextField(_("what happens when it goes wrong"), blank=True)
+    they_expect = models.TextField(
+        _("what they expect from us"),
+        max_length=ANSWER_MAX_LENGTH,
+        blank=True,
+        validators=[validate_printable],
+    )
+    we_expect = models.TextField(
+        _("what we expect from them"),
+        max_length=ANSWER_MAX_LENGTH,
+        blank=True,
+        validators=[validate_printable],
+    )
+    mismatch = models.TextField(
+        _("what happens when it goes wrong"),
+        max_length=ANSWER_MAX_LENGTH,
+        blank=True,
+        validators=[validate_printable],
+    )
     rating = models.CharField(_("rating"), max_length=10, choices=Rating.choices, blank=True)
     rated_by = models.ForeignKey(
         Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -152,6 +184,11 @@ class Flow(models.Model):
     @property
     def kind_icon(self):
         return KIND_ICONS.get(self.kind, "")
+
+    def rate(self, rating, participant):
+        """Smooth, unclear or friction, by whom; "" takes the mark off."""
+        self.rating = rating or ""
+        self.rated_by = participant if self.rating else None
 
     def rating_label(self):
         return self.get_rating_display() if self.rating else _("Not rated")

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from workshops.access import facilitator_required, member_required
 from workshops.http import done, error_response, handles_action_errors, op_id_from
-from workshops.live import ActionError
+from workshops.live import ActionError, malformed
 from workshops.models import Stage
 
 from . import actions
@@ -236,7 +236,7 @@ def flow_delete(request, workshop, participant, flow_pk):
 def flow_rate(request, workshop, participant, flow_pk):
     flow = get_object_or_404(Flow, pk=flow_pk, workshop=workshop)
     if "rating" not in request.POST:  # "" takes the mark off; nothing at all is malformed
-        raise ActionError(_("This request is malformed; reload the page."))
+        raise ActionError(malformed())
     actions.rate_flow(
         flow,
         participant=participant,

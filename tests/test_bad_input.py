@@ -436,6 +436,57 @@ def test_it_refuses_bodies_above_the_upload_limit_early(world, settings):
             assert not touched
 
 
+# A hostile import: refused in the facilitator's language, nothing stored ------
+
+HOSTILE_IMPORTS = [
+    ("postit", "x" * 10_002, "Too long: %(length)d characters, %(max)d at most.", (10_002, 500)),
+    (
+        "column",
+        'k"><img src=x onerror=alert(1)>',
+        "Use lowercase letters, digits, “-” and “_” only.",
+        None,
+    ),
+    ("kind", "<script>", "This export holds a stage of an unknown kind: %(kind)s.", "<script>"),
+]
+
+
+def _hostile_document(world, what, value):
+    from workshops import transfer
+
+    document = json.loads(json.dumps(transfer.export_workshop(world.workshop)))
+    wall = next(s for s in document["stages"] if s["kind"] in ("framing", "wall"))
+    if what == "postit":
+        wall["data"]["postits"] = [{"column": wall["config"]["columns"][0]["key"], "text": value}]
+    elif what == "column":
+        wall["config"]["columns"][0]["key"] = value
+    else:
+        document["stages"][0]["kind"] = value
+    return json.dumps(document).encode()
+
+
+@pytest.mark.parametrize(("what", "value", "message", "args"), HOSTILE_IMPORTS)
+def test_it_refuses_a_hostile_import_in_french_and_stores_nothing(
+    world, what, value, message, args
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("x.json", _hostile_document(world, what, value))
+    with transaction.atomic():
+        client = world.client("camille")
+        before = fingerprint()
+        response = client.post(reverse("exports:import"), {"file": upload})
+        touched = changed(before, fingerprint())
+        flashed = [str(m) for m in get_messages(response.wsgi_request)]
+        transaction.set_rollback(True)
+    assert response.status_code == 302 and not touched
+    expected = french(message)
+    if isinstance(args, tuple):
+        expected = expected % {"length": args[0], "max": args[1]}
+    elif args is not None:
+        expected = expected % {"kind": args}
+    assert any(expected in m for m in flashed), flashed
+
+
 # Control characters, right-to-left overrides, emoji ------------------------
 
 EMOJI = "👩‍💻 🇫🇷 👍🏽 1️⃣ 🏴󠁧󠁢󠁳󠁣󠁴󠁿"

@@ -194,7 +194,7 @@ def test_it_writes_one_csv_of_post_its_and_flows(room):
     workshop = furnish(room)
     text = transfer.export_csv(workshop)
     assert text.startswith("\ufeff")
-    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     types = [r["Type"] for r in rows]
     assert types.count("post-it") == 5 and types.count("flow") == 2
     flow = next(r for r in rows if r["Text"] == "Licences")
@@ -242,3 +242,147 @@ def test_it_keeps_the_import_to_facilitators(room, client):
     upload = SimpleUploadedFile("a.json", b"{}", content_type="application/json")
     response = client.post(reverse("exports:import"), {"file": upload})
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+# Hostile documents: refused with a message, or cleaned; never stored as they came ------
+
+MARKUP_KEY = 'k"><img src=x onerror=alert(1)>'
+
+
+def _counts():
+    return tuple(
+        model.objects.count() for model in (Workshop, Stage, Participant, PostIt, Cluster, Actor)
+    )
+
+
+def _wall(document):
+    return next(s for s in document["stages"] if s["data"] and "postits" in s["data"])
+
+
+def _map(document):
+    return next(s for s in document["stages"] if s["kind"] == "map")
+
+
+def _long_postit(document):
+    _wall(document)["data"]["postits"][0]["text"] = "x" * 10_002
+
+
+def _long_title(document):
+    document["workshop"]["title"] = "T" * 201
+
+
+def _markup_column_key(document):
+    _wall(document)["config"]["columns"][0]["key"] = MARKUP_KEY
+
+
+def _markup_postit_column(document):
+    _wall(document)["data"]["postits"][0]["column"] = MARKUP_KEY
+
+
+def _unknown_colour(document):
+    _wall(document)["config"]["columns"][0]["colour"] = "red;background:url(x)"
+
+
+def _markup_config_key(document):
+    _map(document)["config"] = {"circles": {"<script>": "x"}}
+
+
+def _unknown_kind(document):
+    document["stages"][0]["kind"] = "<b>evil</b>"
+
+
+def _absent_kind(document):
+    document["stages"][0]["kind"] = "no_such_kind"
+
+
+def _long_answer(document):
+    _map(document)["data"]["flows"][0]["mismatch"] = "m" * 501
+
+
+def _long_timer(document):
+    document["stages"][0]["duration_minutes"] = 601
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (_long_postit, "Too long: 10002 characters, 500 at most"),
+        (_long_title, "Too long: 201 characters, 200 at most"),
+        (_markup_column_key, "lowercase letters"),
+        (_markup_postit_column, "lowercase letters"),
+        (_unknown_colour, "Unknown colour"),
+        (_markup_config_key, "settings are damaged"),
+        (_unknown_kind, "unknown kind: <b>evil</b>"),
+        (_absent_kind, "unknown kind: no_such_kind"),
+        (_long_answer, "Too long: 501 characters, 500 at most"),
+        (_long_timer, "600"),
+    ],
+)
+def test_it_refuses_a_hostile_document_with_a_message_and_stores_nothing(room, spoil, message):
+    document = json.loads(json.dumps(transfer.export_workshop(furnish(room))))
+    spoil(document)
+    before = _counts()
+    with pytest.raises(transfer.ImportRefused, match="refused|unknown kind") as refused:
+        transfer.import_workshop(document, room.facilitator)
+    assert message in str(refused.value)
+    assert _counts() == before
+
+
+def test_it_cleans_invisible_characters_out_of_an_imported_document(room):
+    document = json.loads(json.dumps(transfer.export_workshop(furnish(room))))
+    document["workshop"]["title"] = "Atelier\u202e DSI\x07"
+    document["participants"][0]["display_name"] = "Ali\u2066ce"
+    _wall(document)["data"]["postits"][0]["text"] = "Comprendre\u202e\r\nles irritants\x1b"
+    # A French no-break space is text, not a control character: it stays.
+    _wall(document)["data"]["clusters"][0]["name"] = "Délais\u00a0!"
+    imported = transfer.import_workshop(document, room.facilitator)
+    assert imported.title == "Atelier DSI"
+    assert imported.participants.first().display_name == "Alice"
+    assert PostIt.objects.filter(
+        stage__workshop=imported, text="Comprendre\nles irritants"
+    ).exists()
+    assert Cluster.objects.filter(stage__workshop=imported, name="Délais\u00a0!").exists()
+
+
+FORMULAS = [
+    "x;=1+1;",
+    "y;=cmd|' /C calc'!A0;",
+    "a,=2+3,b",
+    'q;"=HYPERLINK(""http://evil"")";',
+    "p\n@SUM(A1:A9)",
+    "r\r\n-2+3",
+    "t;\t=1",
+    " =1+1",
+    "s, ;  +1",
+    '=1;"=2",+3',
+]
+
+
+def _formula_cells(cells):
+    return [c for c in cells if c.lstrip(' "')[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_it_writes_a_csv_no_spreadsheet_reads_a_formula_from_either_way(room):
+    """French Excel splits on ";", others on ","; neither finds a formula in a post-it."""
+    workshop = room.workshop
+    stage = workshop.stages.first()
+    for text in FORMULAS:
+        journeys.add_postit(stage, participant=room.alice, text=text)
+    body = transfer.export_csv(workshop)
+    assert body.startswith("\ufeff")
+    body = body[1:]
+
+    # Read as written (";"): every post-it comes back whole, only made inert.
+    rows = list(csv.DictReader(io.StringIO(body, newline=""), delimiter=";"))
+    texts = [r["Text"] for r in rows if r["Type"] == "post-it"]
+    assert len(texts) == len(FORMULAS)
+    for typed, cell in zip(FORMULAS, texts, strict=True):
+        assert cell.replace("'", "") == typed.replace("\r\n", "\n").strip().replace("'", "")
+    problems = []
+    for delimiter in (";", ","):
+        for cells in csv.reader(io.StringIO(body, newline=""), delimiter=delimiter):
+            problems += [(delimiter, c) for c in _formula_cells(cells)]
+        # And a reader that ignores quoting altogether, line by line.
+        for line in body.splitlines():
+            problems += [(delimiter + " naive", c) for c in _formula_cells(line.split(delimiter))]
+    assert not problems, problems

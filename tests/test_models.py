@@ -300,3 +300,71 @@ def test_it_knows_who_is_done_on_the_current_stage_only(room):
     alice = type(alice).objects.get(pk=alice.pk)
     assert not alice.is_done()
     assert not room.bruno.is_done()
+
+
+# The rules on the models: text, keys, profiles, and the small verbs -------------------
+
+
+def test_it_refuses_an_unknown_profile_in_the_database(room):
+    from workshops.models import Participant
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Participant.objects.create(workshop=room.workshop, display_name="Zed", profile="king")
+
+
+def test_it_lists_only_active_participants_and_removes_with_a_verb(room):
+    from workshops.models import Participant
+
+    assert set(room.workshop.participants.active()) == {room.alice, room.bruno}
+    room.bruno.remove(NOW)
+    room.bruno.save()
+    assert room.bruno.removed_at == NOW
+    assert list(Participant.objects.active().filter(workshop=room.workshop)) == [room.alice]
+
+
+def test_it_checks_text_and_keys_on_the_models_themselves(room):
+    from django.core.exceptions import ValidationError
+
+    stage = room.workshop.stages.first()
+    postit = PostIt(workshop=room.workshop, stage=stage, column="ok", text="a\u202eb")
+    with pytest.raises(ValidationError) as error:
+        postit.full_clean()
+    assert set(error.value.message_dict) == {"text"}
+    postit.text, postit.column = "fine", 'k"><b>'
+    with pytest.raises(ValidationError) as error:
+        postit.full_clean()
+    assert set(error.value.message_dict) == {"column"}
+    stage.kind = "<b>"
+    with pytest.raises(ValidationError) as error:
+        stage.full_clean()
+    assert "kind" in error.value.message_dict
+
+
+def test_it_bounds_a_flows_answers_and_the_timer_on_the_model(room):
+    from django.core.exceptions import ValidationError
+
+    from mapping.models import Flow
+    from workshops.models import MAX_TIMER_MINUTES
+
+    for name in ("they_expect", "we_expect", "mismatch"):
+        assert Flow._meta.get_field(name).max_length == 500
+    stage = room.workshop.stages.first()
+    stage.duration_minutes = MAX_TIMER_MINUTES + 1
+    with pytest.raises(ValidationError) as error:
+        stage.full_clean()
+    assert set(error.value.message_dict) == {"duration_minutes"}
+
+
+def test_it_rates_a_flow_and_moves_an_actor_with_verbs(room):
+    from mapping.models import Actor, Flow
+
+    flow = Flow(rating="smooth")
+    flow.rate("friction", room.alice)
+    assert (flow.rating, flow.rated_by) == ("friction", room.alice)
+    flow.rate("", room.alice)
+    assert (flow.rating, flow.rated_by) == ("", None)
+    actor = Actor(x=1, y=2)
+    actor.move_to(30, 40)
+    assert (actor.x, actor.y) == (30, 40)
+    actor.move_to(None, None)
+    assert (actor.x, actor.y) == (None, None)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from . import ratelimit
 from .live import ActionError, fetch_one
-from .models import Participant, Stage, Workshop
+from .models import Participant, Workshop
 
 SESSION_KEY = "reciproque_participants"
 # The console's "write for" choice: the participant a facilitator's write is by.
@@ -62,11 +62,6 @@ def workshop_and_participant(request, pk):
 def get_workshop_for_facilitator(request, pk):
     # Another facilitator's workshop is a 404: its existence is not shown.
     return get_object_or_404(Workshop, pk=pk, facilitator=request.user)
-
-
-def get_stage_for_facilitator(request, pk, stage_pk):
-    workshop = get_workshop_for_facilitator(request, pk)
-    return get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
 
 
 def facilitator_required(view):

@@ -14,13 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import methods
-from .live import AUDIENCES, ActionError, already_applied, emit, lock_workshop, tell_participant
-from .models import Participant, Stage, Workshop
+from .live import AUDIENCES, ActionError, emit, room_write, tell_participant
+from .models import MAX_TIMER_MINUTES, Participant, Stage, Workshop
 from .registry import get_kind
-from .rendering import render_live, render_part
-
-MAX_TIMER_MINUTES = 600
-
+from .rendering import render_part, render_regions
 
 # Creating --------------------------------------------------------------------
 
@@ -43,10 +40,10 @@ def create_workshop(*, facilitator, method_key=None, **fields):
 
 
 def update_workshop(workshop, *, op_id=None, **fields):
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if already_applied(workshop, op_id):
-            return workshop
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if w.prior:
+            return w.workshop
+        workshop = w.workshop
         for name, value in fields.items():
             setattr(workshop, name, value)
         workshop.save()
@@ -65,10 +62,10 @@ def join(workshop, *, display_name, profile, organisation=""):
 
 def add_participant(workshop, *, display_name, profile, organisation="", op_id=None):
     """Someone without a phone, added from the console: the facilitator writes for them."""
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if prior := already_applied(workshop, op_id):
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if prior := w.prior:
             return Participant.objects.filter(pk=prior.payload.get("participant")).first()
+        workshop = w.workshop
         participant = Participant.objects.create(
             workshop=workshop,
             display_name=display_name,
@@ -104,11 +101,10 @@ def go_to_stage(workshop, stage, *, op_id=None, undo=False):
     the last move came from (a second console may have moved on meanwhile),
     and once back there is nothing left to undo.
     """
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if already_applied(workshop, op_id):
-            return workshop
-        stage = _stage_of(workshop, stage.pk)
+    with room_write(workshop.pk, op_id=op_id, stage_id=stage.pk) as w:
+        if w.prior:
+            return w.workshop
+        workshop, stage = w.workshop, w.stage
         if undo:
             if workshop.previous_stage_id != stage.pk:
                 raise ActionError(_("There is no move to undo any more."), status=409)
@@ -135,10 +131,10 @@ def go_to_stage(workshop, stage, *, op_id=None, undo=False):
 
 def control_timer(workshop, command, *, minutes=None, op_id=None):
     """start / pause / resume / add / reset the shared timer (the server's clock)."""
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if already_applied(workshop, op_id):
-            return workshop
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if w.prior:
+            return w.workshop
+        workshop = w.workshop
         now = timezone.now()
         if command in ("start", "add"):
             if minutes is None or not 1 <= minutes <= MAX_TIMER_MINUTES:
@@ -163,10 +159,10 @@ def control_timer(workshop, command, *, minutes=None, op_id=None):
 
 
 def set_timer_locks_writing(workshop, locks, *, op_id=None):
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if already_applied(workshop, op_id):
-            return workshop
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if w.prior:
+            return w.workshop
+        workshop = w.workshop
         workshop.timer_locks_writing = locks
         workshop.save(update_fields=["timer_locks_writing"])
         _emit_controls(workshop, "workshops.timer_lock", {"locks": locks}, op_id)
@@ -174,10 +170,10 @@ def set_timer_locks_writing(workshop, locks, *, op_id=None):
 
 
 def set_writing_locked(workshop, locked, *, op_id=None):
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if already_applied(workshop, op_id):
-            return workshop
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if w.prior:
+            return w.workshop
+        workshop = w.workshop
         workshop.writing_locked = locked
         workshop.save(update_fields=["writing_locked"])
         _emit_controls(workshop, "workshops.writing_locked", {"locked": locked}, op_id)
@@ -186,10 +182,10 @@ def set_writing_locked(workshop, locked, *, op_id=None):
 
 def renew_join_link(workshop, *, base_url="", op_id=None):
     """A new link, QR and code; the old ones stop working. Participants stay."""
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if already_applied(workshop, op_id):
-            return workshop
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if w.prior:
+            return w.workshop
+        workshop = w.workshop
         workshop.renew_join_link()
         workshop.save(update_fields=["join_token", "short_code"])
         frames = {
@@ -214,10 +210,10 @@ PROJECTOR_QR = ("auto", "large", "small")
 
 def set_projector(workshop, *, instructions=None, qr=None, op_id=None):
     """What every projector shows besides the board: the instructions, the QR code's size."""
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if already_applied(workshop, op_id):
-            return workshop
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if w.prior:
+            return w.workshop
+        workshop = w.workshop
         if instructions is None and qr is None:
             raise ActionError(_("Choose what the projector shows."))
         if instructions is not None and instructions not in PROJECTOR_INSTRUCTIONS:
@@ -253,15 +249,15 @@ def set_projector(workshop, *, instructions=None, qr=None, op_id=None):
 
 def remove_participant(workshop, participant, *, op_id=None):
     """Close the participant's sockets; their session no longer works."""
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if already_applied(workshop, op_id):
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if w.prior:
             return participant
+        workshop = w.workshop
         participant = Participant.objects.select_for_update().get(
             pk=participant.pk, workshop=workshop
         )
         if participant.removed_at is None:
-            participant.removed_at = timezone.now()
+            participant.remove()
             participant.save(update_fields=["removed_at"])
             tell_participant(workshop.pk, participant.pk, "removed")
             frames = dict.fromkeys(AUDIENCES, "")
@@ -277,16 +273,16 @@ def remove_participant(workshop, participant, *, op_id=None):
 
 def set_done(participant, done, *, op_id=None):
     """A participant taps "I'm done" (or takes it back) on the current stage."""
-    with transaction.atomic():
-        workshop = lock_workshop(participant.workshop_id)
-        if already_applied(workshop, op_id, participant):
+    with room_write(participant.workshop_id, op_id=op_id, participant=participant) as w:
+        if w.prior:
             return participant
+        workshop = w.workshop
         participant = Participant.objects.get(pk=participant.pk)
         participant.done_stage = workshop.current_stage if done else None
         participant.save(update_fields=["done_stage"])
-        done_count = workshop.participants.filter(
-            removed_at__isnull=True, done_stage=workshop.current_stage
-        ).count()
+        done_count = (
+            workshop.participants.active().filter(done_stage=workshop.current_stage).count()
+        )
         frames = {
             "facilitator": render_part(
                 workshop, "workshops/console.html#done_count", "facilitator", done_count=done_count
@@ -317,10 +313,10 @@ def set_done(participant, done, *, op_id=None):
 
 
 def add_stage(workshop, *, kind, title, instructions="", duration_minutes=15, op_id=None, **extra):
-    with transaction.atomic():
-        workshop = lock_workshop(workshop.pk)
-        if prior := already_applied(workshop, op_id):
-            return Stage.objects.get(pk=prior.payload["stage"])
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if w.prior:
+            return Stage.objects.get(pk=w.prior.payload["stage"])
+        workshop = w.workshop
         position = (workshop.stages.aggregate(m=Max("position"))["m"] or 0) + 1
         stage = Stage.objects.create(
             workshop=workshop,
@@ -340,11 +336,10 @@ def add_stage(workshop, *, kind, title, instructions="", duration_minutes=15, op
 
 
 def update_stage(stage, *, op_id=None, **fields):
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if already_applied(workshop, op_id):
+    with room_write(stage.workshop_id, op_id=op_id, stage_id=stage.pk) as w:
+        if w.prior:
             return stage
-        stage = _stage_of(workshop, stage.pk)
+        workshop, stage = w.workshop, w.stage
         for name, value in fields.items():
             setattr(stage, name, value)
         stage.save()
@@ -363,11 +358,10 @@ def reveal_stage(stage, revealed=True, *, op_id=None):
 
 
 def delete_stage(stage, *, op_id=None):
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if already_applied(workshop, op_id):
-            return workshop
-        stage = _stage_of(workshop, stage.pk)
+    with room_write(stage.workshop_id, op_id=op_id, stage_id=stage.pk) as w:
+        if w.prior:
+            return w.workshop
+        workshop, stage = w.workshop, w.stage
         if workshop.stages.count() <= 1:
             raise ActionError(_("A workshop keeps at least one stage."))
         if workshop.current_stage_id == stage.pk:
@@ -386,10 +380,10 @@ def delete_stage(stage, *, op_id=None):
 
 def move_stage(stage, offset, *, op_id=None):
     """Move a stage up (-1) or down (+1) in the running order."""
-    with transaction.atomic():
-        workshop = lock_workshop(stage.workshop_id)
-        if already_applied(workshop, op_id):
+    with room_write(stage.workshop_id, op_id=op_id) as w:
+        if w.prior:
             return stage
+        workshop = w.workshop
         stages = list(workshop.stages.all())
         index = next((i for i, s in enumerate(stages) if s.pk == stage.pk), None)
         if index is None:
@@ -409,37 +403,22 @@ def move_stage(stage, offset, *, op_id=None):
 # Helpers -----------------------------------------------------------------------------
 
 
-def _stage_of(workshop, stage_pk):
-    try:
-        return workshop.stages.get(pk=stage_pk)
-    except Stage.DoesNotExist:
-        raise ActionError(_("This stage no longer exists."), status=404) from None
-
-
 def _emit_live(workshop, type, payload, *, op_id=None, reset_done=False):
     """Redraw the live region everywhere, and the stage list on the console."""
     workshop = Workshop.objects.select_related("current_stage").get(pk=workshop.pk)
-    frames = {}
-    for audience in AUDIENCES:
-        html, _own = render_live(workshop, audience, oob=True)
-        if audience == "facilitator":
-            html += render_part(
-                workshop,
-                "workshops/console.html#stage_list",
-                audience,
-                stages=list(workshop.stages.all()),
-            )
-            if reset_done:
-                html += render_part(
-                    workshop, "workshops/console.html#done_count", audience, done_count=0
-                )
-                # Moving resets the timer: the controls must say so.
-                html += render_part(workshop, "workshops/console.html#controls", audience)
-        elif audience == "participant" and reset_done:
-            html += render_part(
-                workshop, "workshops/live.html#done_button", audience, is_done=False
-            )
-        frames[audience] = html
+    stages = list(workshop.stages.all())  # once for the three audiences and the stage list
+    frames = {
+        # Moving resets the timer and everyone's "I'm done": the controls must say so.
+        audience: render_regions(
+            workshop,
+            audience,
+            stages=stages,
+            controls=reset_done,
+            done_count=0 if reset_done else None,
+            is_done=False if reset_done else None,
+        )[0]
+        for audience in AUDIENCES
+    }
     stage = workshop.current_stage
     owners = get_kind(stage.kind).owners(stage) if stage else {}
     return emit(workshop, type, payload, frames=frames, owners=owners, op_id=op_id)

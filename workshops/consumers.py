@@ -402,9 +402,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         participant_id = participant_id_in_session(self.scope["session"], workshop.pk)
         if participant_id is None:
             return None
-        if not Participant.objects.filter(
-            pk=participant_id, workshop=workshop, removed_at__isnull=True
-        ).exists():
+        if not Participant.objects.active().filter(pk=participant_id, workshop=workshop).exists():
             return None
         return "participant", participant_id, workshop.language
 

@@ -1,14 +1,11 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from .models import SHORT_CODE_LENGTH, Participant, Profile, Stage, Workshop
-from .registry import kind_choices
-from .text import printable
-
-COLOURS = ("yellow", "green", "orange", "red", "blue", "pink", "purple", "grey")
+from .models import MAX_TIMER_MINUTES, SHORT_CODE_LENGTH, Participant, Profile, Stage, Workshop
+from .registry import all_kinds, get_kind, kind_choices
+from .text import normalise
 
 
 def one_char_line_breaks(data):
@@ -47,7 +44,7 @@ class PrintableTextMixin:
             if not isinstance(value, str):
                 continue
             multiline = isinstance(self.fields[name].widget, forms.Textarea)
-            value = printable(value, "\r\n\t" if multiline else "").strip()
+            value = normalise(value, multiline=multiline)
             if not value and self.fields[name].required:
                 self.add_error(name, self.fields[name].error_messages["required"])
             else:
@@ -79,7 +76,7 @@ class JoinForm(PrintableTextMixin, forms.ModelForm):
         self.fields["organisation"].label = _("Organisation (optional)")
 
     def clean_display_name(self):
-        name = " ".join(printable(self.cleaned_data["display_name"], keep="").split())
+        name = " ".join(normalise(self.cleaned_data["display_name"], multiline=False).split())
         if not name:
             raise forms.ValidationError(_("Enter a name."))
         return name
@@ -99,13 +96,7 @@ class JoinCodeForm(forms.Form):
 
 
 class StageForm(PrintableTextMixin, forms.ModelForm):
-    columns_text = forms.CharField(
-        label=_("Columns"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_('One column per line, optionally with a colour: "Tensions | red". Colours: %s.')
-        % ", ".join(COLOURS),
-    )
+    """A stage's common fields; each kind adds its own (StageKind.config_form)."""
 
     class Meta:
         model = Stage
@@ -122,49 +113,34 @@ class StageForm(PrintableTextMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"] = forms.ChoiceField(label=_("Kind"), choices=kind_choices())
-        if self.instance.pk:
-            self.fields["columns_text"].initial = "\n".join(
-                f"{c.get('label', c['key'])} | {c.get('colour', 'yellow')}"
-                for c in self.instance.config.get("columns", [])
-            )
         # Setting min_value/max_value after the field is built adds no validator.
         duration = self.fields["duration_minutes"]
-        duration.validators += [MinValueValidator(1), MaxValueValidator(600)]
-        duration.widget.attrs.update(min=1, max=600)
+        duration.validators += [MinValueValidator(1), MaxValueValidator(MAX_TIMER_MINUTES)]
+        duration.widget.attrs.update(min=1, max=MAX_TIMER_MINUTES)
+        # The kinds' own settings (the wall's columns), shown for every kind as before.
+        config = self.instance.config if self.instance.pk else None
+        self.config_forms = {}
+        for form_class in dict.fromkeys(k.config_form for k in all_kinds() if k.config_form):
+            part = form_class(self.data if self.is_bound else None, config=config)
+            self.config_forms[form_class] = part
+            self.fields.update(part.fields)
 
-    def clean_columns_text(self):
-        columns, keys = [], set()
-        for line in self.cleaned_data.get("columns_text", "").splitlines():
-            if not line.strip():
-                continue
-            label, _sep, colour = line.partition("|")
-            label = printable(label, keep="").strip()[:60]
-            colour = colour.strip().lower() or "yellow"
-            if colour not in COLOURS:
-                raise forms.ValidationError(_("Unknown colour: %(colour)s.") % {"colour": colour})
-            key = slugify(label)[:30] or f"col{len(columns) + 1}"
-            while key in keys:
-                key += "-2"
-            keys.add(key)
-            columns.append({"key": key, "label": label, "colour": colour})
-        if len(columns) > 8:
-            raise forms.ValidationError(_("Eight columns at most."))
-        return columns
+    def clean(self):
+        cleaned = super().clean()
+        for part in self.config_forms.values():
+            if part.is_valid():
+                cleaned.update(part.cleaned_data)
+            else:
+                for name, errors in part.errors.items():
+                    for error in errors:
+                        self.add_error(name, error)
+        return cleaned
 
     def config(self, base):
-        """The stage config with the edited columns (others keys kept)."""
-        config = dict(base or {})
-        columns = self.cleaned_data.get("columns_text")
-        if columns:
-            # Line i keeps the key of column i, so a renamed column keeps its post-its.
-            previous = [c["key"] for c in config.get("columns", [])]
-            taken = set()
-            for index, column in enumerate(columns):
-                if index < len(previous) and previous[index] not in taken:
-                    column["key"] = previous[index]
-                taken.add(column["key"])
-            config["columns"] = columns
-        return config
+        """The stage config with the chosen kind's edited settings (other keys kept)."""
+        form_class = get_kind(self.cleaned_data["kind"]).config_form
+        part = self.config_forms.get(form_class)
+        return part.apply(base) if part is not None else dict(base or {})
 
 
 class FacilitatorCreationForm(UserCreationForm):

@@ -4,9 +4,8 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
-from django.utils.translation import gettext as _
 
-from .live import ActionError, valid_op_id
+from .live import ActionError, malformed, valid_op_id
 
 
 def op_id_from(request):
@@ -14,9 +13,9 @@ def op_id_from(request):
     op_id = request.POST.get("op_id") or request.headers.get("X-Op-Id") or None
     # Two ids in one request: which one a retry would carry is anyone's guess.
     if not valid_op_id(op_id) or len(request.POST.getlist("op_id")) > 1:
-        raise ActionError(_("This request is malformed; reload the page."))
+        raise ActionError(malformed())
     if not _readable(request):
-        raise ActionError(_("This request is malformed; reload the page."))
+        raise ActionError(malformed())
     return op_id
 
 

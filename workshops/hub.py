@@ -27,11 +27,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import presence
-from .models import group_name
+from .models import Audience, group_name
 
 logger = logging.getLogger("reciproque.hub")
 
-AUDIENCES = ("facilitator", "projector", "participant")
+AUDIENCES = tuple(Audience.values)
 WATCHDOG_SECONDS = 5
 # A fan-out makes one send() per socket, and each lets go of the GIL. While a
 # view renders in its thread, CPython's default 5 ms switch interval makes the

@@ -8,16 +8,23 @@ schedules the broadcast for after the commit.
 """
 
 import re
+from contextlib import contextmanager
+from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.template.loader import render_to_string
-from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .models import Event, Workshop
+from . import text
+from .models import Audience, Event, Stage, Workshop
 
-AUDIENCES = ("facilitator", "projector", "participant")
+AUDIENCES = tuple(Audience.values)
 OP_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def malformed():
+    """What a request we cannot read hears: the page is out of date, or not ours."""
+    return _("This request is malformed; reload the page.")
 
 
 class ActionError(Exception):
@@ -27,6 +34,14 @@ class ActionError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+def clean_text(value, max_length, **options):
+    """The one text rule (workshops/text.py), refused as an action refuses."""
+    try:
+        return text.clean_text(value, max_length, **options)
+    except ValidationError as error:
+        raise ActionError(error.messages[0]) from None
 
 
 def valid_op_id(op_id):
@@ -79,16 +94,69 @@ def already_applied(workshop, op_id, participant=None):
     # The other fields (payload…) load when a retry asks for them.
     prior = Event.from_db(connection.alias, ["id", "seq", "participant_id"], row)
     if prior.participant_id != (participant.pk if participant else None):
-        raise ActionError(_("This request is malformed; reload the page."), status=409)
+        raise ActionError(malformed(), status=409)
     return prior
 
 
-def render_frames(workshop, template, context_for, audiences=AUDIENCES):
-    """Render one fragment per audience, in the workshop's language."""
-    with translation.override(workshop.language):
-        return {
-            audience: render_to_string(template, context_for(audience)) for audience in audiences
-        }
+@dataclass
+class RoomWrite:
+    """What `room_write` checked: the locked workshop, the stage, a retry's first event."""
+
+    workshop: Workshop
+    participant: object = None
+    prior: Event | None = None
+    stage: Stage | None = None
+
+    def load_stage(self, stage_id, *, kind=None, wrong_kind=None, writing=False):
+        """The workshop's stage (404 when gone or not of `kind`); writing open when asked."""
+        stage = fetch_one(Stage, "id = %s AND workshop_id = %s", [stage_id, self.workshop.pk])
+        if stage is None:
+            raise ActionError(_("This stage no longer exists."), status=404)
+        if kind is not None and stage.kind != kind:
+            raise ActionError(wrong_kind or _("This stage no longer exists."), status=404)
+        self.stage = stage
+        if writing:
+            self.check_writing(stage)
+        return stage
+
+    def check_writing(self, stage):
+        """A participant writes only on the current stage, unlocked, in time (409 if not).
+
+        The facilitator, and someone without a phone whom the facilitator writes
+        for, are never locked out."""
+        if self.participant is None or self.participant.added_by_facilitator:
+            return
+        if not stage.writable:
+            raise ActionError(_("Nobody writes on this stage."), status=409)
+        if reason := self.workshop.writing_closed_reason(stage):
+            raise ActionError(reason, status=409)
+
+
+@contextmanager
+def room_write(
+    workshop_id,
+    *,
+    op_id=None,
+    participant=None,
+    stage_id=None,
+    kind=None,
+    wrong_kind=None,
+    writing=False,
+):
+    """The skeleton of every room write, in one transaction.
+
+    It locks the workshop, looks the operation id up (a retry finds `w.prior`
+    set and returns what the first attempt produced, before any other check:
+    a write accepted before writing was locked is still acknowledged), then
+    loads the stage (`stage_id`, of `kind`) and checks that writing is open on
+    it (`writing`, for participants). The body changes the models and emits.
+    """
+    with transaction.atomic():
+        write = RoomWrite(workshop=lock_workshop(workshop_id), participant=participant)
+        write.prior = already_applied(write.workshop, op_id, participant)
+        if write.prior is None and stage_id is not None:
+            write.load_stage(stage_id, kind=kind, wrong_kind=wrong_kind, writing=writing)
+        yield write
 
 
 def emit(

@@ -2,14 +2,22 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .text import validate_key, validate_printable, validate_printable_line
+
 # Six characters without look-alikes (no 0/O, 1/I/L, 2/Z, 5/S, 8/B).
 SHORT_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 SHORT_CODE_LENGTH = 6
+
+
+# The longest a timer or a stage may run: the timer controls, the stage editor and the model.
+MAX_TIMER_MINUTES = 600
 
 
 def new_join_token():
@@ -23,6 +31,14 @@ def new_short_code():
 
 def group_name(workshop_id):
     return f"workshop-{workshop_id}"
+
+
+class Audience(models.TextChoices):
+    """Who a page is for; each write is rendered once per audience."""
+
+    FACILITATOR = "facilitator", _("Facilitator")
+    PROJECTOR = "projector", _("Projector")
+    PARTICIPANT = "participant", _("Participant")
 
 
 class Language(models.TextChoices):
@@ -40,10 +56,16 @@ class Workshop(models.Model):
     facilitator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workshops"
     )
-    title = models.CharField(_("title"), max_length=200)
-    observed_service = models.CharField(_("observed service"), max_length=200, blank=True)
-    perimeter = models.TextField(_("perimeter"), blank=True, max_length=2000)
-    intention = models.TextField(_("intention"), blank=True, max_length=2000)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_printable_line])
+    observed_service = models.CharField(
+        _("observed service"), max_length=200, blank=True, validators=[validate_printable_line]
+    )
+    perimeter = models.TextField(
+        _("perimeter"), blank=True, max_length=2000, validators=[validate_printable]
+    )
+    intention = models.TextField(
+        _("intention"), blank=True, max_length=2000, validators=[validate_printable]
+    )
     language = models.CharField(
         _("language"), max_length=2, choices=Language.choices, default=Language.FRENCH
     )
@@ -78,6 +100,8 @@ class Workshop(models.Model):
     )
     projector_instructions_shown = models.BooleanField(default=False)
     projector_qr_large = models.BooleanField(null=True, blank=True, default=None)
+
+    MAX_TIMER_MINUTES = MAX_TIMER_MINUTES  # for the templates
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -218,10 +242,16 @@ class Workshop(models.Model):
 class Stage(models.Model):
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="stages")
     position = models.PositiveIntegerField(default=0)
-    kind = models.CharField(_("kind"), max_length=40)
-    title = models.CharField(_("title"), max_length=200)
-    instructions = models.TextField(_("instructions"), blank=True, max_length=4000)
-    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), default=15)
+    kind = models.CharField(_("kind"), max_length=40, validators=[validate_key])
+    title = models.CharField(_("title"), max_length=200, validators=[validate_printable_line])
+    instructions = models.TextField(
+        _("instructions"), blank=True, max_length=4000, validators=[validate_printable]
+    )
+    duration_minutes = models.PositiveIntegerField(
+        _("duration (minutes)"),
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TIMER_MINUTES)],
+    )
     config = models.JSONField(default=dict, blank=True)
     private_writing = models.BooleanField(
         _("private writing until reveal"),
@@ -244,6 +274,21 @@ class Stage(models.Model):
         """True while post-its are private to their authors."""
         return self.private_writing and not self.revealed
 
+    @property
+    def writable(self):
+        """Whether participants write on this stage (its kind says): "I'm done", locks."""
+        from .registry import get_kind
+
+        return get_kind(self.kind).writable
+
+    def clean(self):
+        # The kind owns the shape of its config (column keys, colours, labels).
+        from .registry import get_kind
+
+        if not isinstance(self.config, dict):
+            raise ValidationError({"config": _("The stage's settings are damaged.")})
+        self.config = get_kind(self.kind).clean_config(self.config)
+
 
 class Profile(models.TextChoices):
     AGENT = "agent", _("Agent of the observed service")
@@ -254,11 +299,21 @@ class Profile(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class ParticipantQuerySet(models.QuerySet):
+    def active(self):
+        """Those still in the room: the facilitator has not removed them."""
+        return self.filter(removed_at__isnull=True)
+
+
 class Participant(models.Model):
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="participants")
-    display_name = models.CharField(_("display name"), max_length=60)
+    display_name = models.CharField(
+        _("display name"), max_length=60, validators=[validate_printable_line]
+    )
     profile = models.CharField(_("profile"), max_length=20, choices=Profile.choices)
-    organisation = models.CharField(_("organisation"), max_length=80, blank=True)
+    organisation = models.CharField(
+        _("organisation"), max_length=80, blank=True, validators=[validate_printable_line]
+    )
     # Someone without a phone: the facilitator added them and enters what they
     # write; everything they author is shown as entered by the facilitator.
     added_by_facilitator = models.BooleanField(default=False)
@@ -268,8 +323,15 @@ class Participant(models.Model):
     removed_at = models.DateTimeField(null=True, blank=True)
     joined_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ParticipantQuerySet.as_manager()
+
     class Meta:
         ordering = ["joined_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(profile__in=Profile.values), name="participant_profile_known"
+            ),
+        ]
 
     def __str__(self):
         return self.display_name
@@ -278,10 +340,47 @@ class Participant(models.Model):
     def is_active(self):
         return self.removed_at is None
 
+    def remove(self, now=None):
+        """The facilitator takes them out of the room; their session stops working."""
+        self.removed_at = now or timezone.now()
+
     def is_done(self):
         return (
             self.done_stage_id is not None and self.done_stage_id == self.workshop.current_stage_id
         )
+
+
+class FramesField(models.JSONField):
+    """An event's frames, each distinct HTML string stored once.
+
+    Audiences often share one fragment (a post-it's is the same for all
+    three): in the table the frames are {"html": [...], "by": {audience:
+    index}}; in Python, and for the hub, they stay {audience: html}. Rows
+    written before this field are plain dicts and read as they are.
+    """
+
+    def get_prep_value(self, value):
+        if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
+            html, by = [], {}
+            index = {}
+            for audience, text in value.items():
+                if text not in index:
+                    index[text] = len(html)
+                    html.append(text)
+                by[audience] = index[text]
+            value = {"html": html, "by": by}
+        return super().get_prep_value(value)
+
+    def from_db_value(self, value, expression, connection):
+        value = super().from_db_value(value, expression, connection)
+        if (
+            isinstance(value, dict)
+            and set(value) == {"html", "by"}
+            and isinstance(value["by"], dict)
+        ):
+            html = value["html"]
+            return {audience: html[i] for audience, i in value["by"].items()}
+        return value
 
 
 class Event(models.Model):
@@ -300,7 +399,7 @@ class Event(models.Model):
         Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     payload = models.JSONField(default=dict)
-    frames = models.JSONField(default=dict)
+    frames = FramesField(default=dict)
     owners = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 

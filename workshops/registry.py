@@ -35,6 +35,18 @@ class StageKind:
     rows: Callable = field(default=lambda stage: [])
     # Which participant owns which of the stage's objects: stage -> {pid: [ids]}.
     owners: Callable = field(default=lambda stage: {})
+    # The kind's own settings in the stage editor: a Form class built with
+    # (data, config=stage.config), whose fields join the stage form's, and whose
+    # `apply(config)` gives the edited config.
+    config_form: type | None = None
+    # A blank workshop's first stage, when this kind opens one: () -> Stage fields
+    # (in the active language). The first registered kind that has one is used.
+    blank_stage: Callable | None = None
+    # A template of CSS rules for the PDF report's section (the report's <style>).
+    report_css: str | None = None
+    # The stage's config as it may be stored: config -> config, or ValidationError.
+    # Stage.clean() calls it, so the stage editor and the import are both checked.
+    clean_config: Callable = field(default=lambda config: config)
 
 
 _kinds: dict[str, StageKind] = {}
@@ -62,3 +74,8 @@ def kind_choices():
 
 def all_kinds():
     return list(_kinds.values())
+
+
+def opening_kind():
+    """The kind a blank workshop starts with, or None when no installed app offers one."""
+    return next((k for k in _kinds.values() if k.blank_stage is not None), None)

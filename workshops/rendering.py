@@ -6,9 +6,9 @@ from django.utils import translation
 from .registry import get_kind
 
 
-def live_context(workshop, audience, participant=None):
+def live_context(workshop, audience, participant=None, stages=None):
     stage = workshop.current_stage
-    stages = list(workshop.stages.all())
+    stages = list(workshop.stages.all()) if stages is None else stages
     context = {
         "workshop": workshop,
         "stage": stage,
@@ -33,10 +33,10 @@ def live_context(workshop, audience, participant=None):
     return context
 
 
-def render_live(workshop, audience, participant=None, oob=False):
+def render_live(workshop, audience, participant=None, oob=False, stages=None):
     """The live region's HTML for one audience, and the ids the participant owns."""
     with translation.override(workshop.language):
-        context = live_context(workshop, audience, participant)
+        context = live_context(workshop, audience, participant, stages)
         context["oob"] = oob
         html = render_to_string("workshops/live.html#live", context)
     return html, context["own_ids"]
@@ -58,23 +58,55 @@ def render_part(workshop, template, audience, oob=True, **extra):
         return render_to_string(template, context)
 
 
-def render_snapshot(workshop, audience, participant=None):
-    """Everything live on an audience's page, as OOB swaps: what a reconnect redraws."""
-    html, own = render_live(workshop, audience, participant, oob=True)
+def render_regions(
+    workshop,
+    audience,
+    participant=None,
+    *,
+    stages=None,
+    controls=True,
+    done_count=None,
+    is_done=None,
+):
+    """The live region and what rides with it on an audience's page, as OOB swaps.
+
+    The push after a stage change (`actions._emit_live`) and the snapshot a
+    reconnecting page gets draw with this one function, so a page that stayed
+    live and one that reconnected show the same thing. On the console: the
+    stage list, the controls and the done count when given; on a phone, the
+    "I'm done" button when `is_done` is given.
+    """
+    stages = list(workshop.stages.all()) if stages is None else stages
+    html, own = render_live(workshop, audience, participant, oob=True, stages=stages)
     if audience == "facilitator":
-        html += render_part(
-            workshop,
-            "workshops/console.html#stage_list",
-            audience,
-            stages=list(workshop.stages.all()),
-        )
-        html += render_part(workshop, "workshops/console.html#controls", audience)
-    elif audience == "participant" and participant is not None:
+        html += render_part(workshop, "workshops/console.html#stage_list", audience, stages=stages)
+        if done_count is not None:
+            html += render_part(
+                workshop, "workshops/console.html#done_count", audience, done_count=done_count
+            )
+        if controls:
+            html += render_part(workshop, "workshops/console.html#controls", audience)
+    elif audience == "participant" and is_done is not None:
         html += render_part(
             workshop,
             "workshops/live.html#done_button",
             audience,
             participant=participant,
-            is_done=participant.is_done(),
+            is_done=is_done,
         )
     return html, own
+
+
+def render_snapshot(workshop, audience, participant=None):
+    """Everything live on an audience's page, as OOB swaps: what a reconnect redraws."""
+    done_count = None
+    if audience == "facilitator" and workshop.current_stage_id:
+        done_count = workshop.participants.active().filter(done_stage=workshop.current_stage_id)
+        done_count = done_count.count()
+    return render_regions(
+        workshop,
+        audience,
+        participant,
+        done_count=done_count,
+        is_done=participant.is_done() if participant is not None else None,
+    )

@@ -53,12 +53,15 @@ def report_context(workshop):
             }
             body = render_to_string(f"{kind.report_template}#report", context)
         sections.append({"number": number, "stage": stage, "kind": kind, "body": body})
+    # Each kind's CSS once, in the order its first section comes.
+    kind_css = list(dict.fromkeys(s["kind"].report_css for s in sections if s["kind"].report_css))
     return {
         "workshop": workshop,
         "sections": sections,
+        "kind_css": kind_css,
         "stage_count": len(stages),
         "participant_groups": participant_groups(workshop),
-        "participant_count": workshop.participants.filter(removed_at__isnull=True).count(),
+        "participant_count": workshop.participants.active().count(),
         "facilitator_name": facilitator_name(workshop),
         "method_title": _method_title(workshop),
         "day": workshop.date or timezone.localdate(workshop.created_at),
@@ -83,9 +86,7 @@ def write_pdf(workshop, path):
 def participant_groups(workshop):
     """Participants by profile, in the profiles' order; removed people are left out."""
     groups = OrderedDict((value, []) for value, _label in Profile.choices)
-    for participant in workshop.participants.filter(removed_at__isnull=True).order_by(
-        "display_name", "pk"
-    ):
+    for participant in workshop.participants.active().order_by("display_name", "pk"):
         groups.setdefault(participant.profile, []).append(participant)
     labels = dict(Profile.choices)
     return [

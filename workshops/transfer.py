@@ -14,15 +14,18 @@ no private text either.
 
 import csv
 import io
+import re
 from datetime import date
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from .models import Language, Participant, Profile, Stage, Workshop
-from .registry import get_kind
+from .registry import FALLBACK, get_kind
+from .text import clean_text
 
 FORMAT = "reciproque.workshop"
 VERSION = 1
@@ -41,6 +44,42 @@ STAGE_FIELDS = (
 
 class ImportRefused(ValueError):
     """The file is not a workshop this version can read; nothing was created."""
+
+
+def text_of(item, name, model, *, required=False):
+    """`item[name]` under the one text rule and the length of `model.name`.
+
+    Over-long text is refused, not cut: a backup that loses words silently is
+    worse than one that says which field is too long.
+    """
+    if required and name not in item:
+        raise KeyError(name)
+    field = model._meta.get_field(name)
+    value = item.get(name)
+    try:
+        return clean_text(
+            "" if value is None else value,
+            field.max_length,
+            required=required,
+            multiline=isinstance(field, models.TextField),
+        )
+    except ValidationError as error:
+        raise ValidationError({name: error.messages}) from None
+
+
+def store(instance):
+    """Save an imported object only once the model's own rules accept it."""
+    instance.full_clean()
+    instance.save()
+    return instance
+
+
+def _refusal(error):
+    if hasattr(error, "error_dict"):
+        parts = [f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()]
+    else:
+        parts = error.messages
+    return _("This export is refused: %(error)s") % {"error": "; ".join(parts)}
 
 
 def export_workshop(workshop):
@@ -88,6 +127,8 @@ def import_workshop(document, facilitator):
     try:
         with transaction.atomic():
             return _create(document, facilitator)
+    except ValidationError as error:
+        raise ImportRefused(_refusal(error)) from None
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         if isinstance(error, ImportRefused):
             raise
@@ -97,40 +138,52 @@ def import_workshop(document, facilitator):
 def _create(document, facilitator):
     data = document["workshop"]
     language = data.get("language") if data.get("language") in Language.values else "fr"
-    workshop = Workshop.objects.create(
-        facilitator=facilitator,
-        title=str(data["title"])[:200],
-        observed_service=str(data.get("observed_service") or "")[:200],
-        perimeter=str(data.get("perimeter") or ""),
-        intention=str(data.get("intention") or ""),
-        language=language,
-        method=str(data.get("method") or "")[:60],
-        date=date.fromisoformat(data["date"]) if data.get("date") else None,
+    workshop = store(
+        Workshop(
+            facilitator=facilitator,
+            title=text_of(data, "title", Workshop, required=True),
+            observed_service=text_of(data, "observed_service", Workshop),
+            perimeter=text_of(data, "perimeter", Workshop),
+            intention=text_of(data, "intention", Workshop),
+            language=language,
+            method=text_of(data, "method", Workshop),
+            date=date.fromisoformat(data["date"]) if data.get("date") else None,
+        )
     )
     people = {}
     for item in document.get("participants") or []:
         profile = item.get("profile") if item.get("profile") in Profile.values else Profile.OTHER
-        people[item["ref"]] = Participant.objects.create(
-            workshop=workshop,
-            display_name=str(item["display_name"])[:60],
-            profile=profile,
-            organisation=str(item.get("organisation") or "")[:80],
-            added_by_facilitator=item.get("added_by_facilitator") is True,
-            removed_at=timezone.now() if item.get("removed") else None,
+        people[item["ref"]] = store(
+            Participant(
+                workshop=workshop,
+                display_name=" ".join(text_of(item, "display_name", Participant).split()),
+                profile=profile,
+                organisation=text_of(item, "organisation", Participant),
+                added_by_facilitator=item.get("added_by_facilitator") is True,
+                removed_at=timezone.now() if item.get("removed") else None,
+            )
         )
     current = first = None
     for position, item in enumerate(document.get("stages") or []):
-        stage = Stage.objects.create(
-            workshop=workshop,
-            position=position,
-            kind=str(item["kind"])[:40],
-            title=str(item["title"])[:200],
-            instructions=str(item.get("instructions") or ""),
-            duration_minutes=max(1, int(item.get("duration_minutes") or 15)),
-            config=item.get("config") if isinstance(item.get("config"), dict) else {},
-            private_writing=bool(item.get("private_writing")),
-            revealed=bool(item.get("revealed")),
-            anonymous=bool(item.get("anonymous")),
+        kind = item["kind"]
+        if not isinstance(kind, str) or get_kind(kind) is FALLBACK:
+            raise ImportRefused(
+                _("This export holds a stage of an unknown kind: %(kind)s.")
+                % {"kind": str(kind)[:40]}
+            )
+        stage = store(
+            Stage(
+                workshop=workshop,
+                position=position,
+                kind=kind,
+                title=text_of(item, "title", Stage, required=True),
+                instructions=text_of(item, "instructions", Stage),
+                duration_minutes=int(item.get("duration_minutes") or 15),
+                config=item.get("config") if isinstance(item.get("config"), dict) else {},
+                private_writing=bool(item.get("private_writing")),
+                revealed=bool(item.get("revealed")),
+                anonymous=bool(item.get("anonymous")),
+            )
         )
         get_kind(stage.kind).import_(stage, item.get("data"), people)
         first = first or stage
@@ -165,11 +218,20 @@ def csv_headers():
     return [_(label) for _key, label in CSV_COLUMNS]
 
 
+# French spreadsheets split on ";" (the decimal separator is ","): written that way,
+# the file opens in columns with a double click. The BOM tells them it is UTF-8.
+CSV_DELIMITER = ";"
+# Where a spreadsheet may see a cell begin: the start of the text, or after a
+# line break or either delimiter (a file opened with the other one, or whose
+# quoting a reader got wrong), past any spaces and quotes.
+_CELL_START = re.compile(r"""(^|[\n\r,;])([ "']*)(?=[=+\-@\t\r])""")
+
+
 def export_csv(workshop):
-    """All post-its and flows, stage by stage, as CSV text (UTF-8 with BOM for spreadsheets)."""
+    """All post-its and flows, stage by stage, as CSV text (UTF-8 with BOM, ";" between cells)."""
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=CSV_DELIMITER, lineterminator="\r\n")
     writer.writerow(csv_headers())
     for number, stage in enumerate(workshop.stages.all(), 1):
         for row in get_kind(stage.kind).rows(stage):
@@ -180,7 +242,7 @@ def export_csv(workshop):
 
 def _cell(value):
     text = "" if value is None else str(value)
-    # A cell a spreadsheet would run as a formula is written as text.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        text = "'" + text
-    return text
+    # A cell a spreadsheet would run as a formula is written as text, and so is
+    # any piece of it that a reading with "," or ";" could make a cell of:
+    # "x;=1+1;" must not give a "=1+1" cell, whichever way the file is split.
+    return _CELL_START.sub(lambda m: f"{m.group(1)}{m.group(2)}'", text)

@@ -24,8 +24,8 @@ from .access import (
 )
 from .forms import FacilitatorCreationForm, JoinCodeForm, JoinForm, StageForm, WorkshopForm
 from .http import done, error_response, handles_action_errors, op_id_from
-from .live import ActionError
-from .models import Participant, Profile, Stage, Workshop
+from .live import ActionError, malformed
+from .models import MAX_TIMER_MINUTES, Participant, Profile, Stage, Workshop
 from .network import public_base_url
 from .registry import get_kind
 from .rendering import live_context
@@ -200,9 +200,7 @@ def _join_url(request, workshop):
 
 def _done_count(workshop):
     return (
-        workshop.participants.filter(
-            removed_at__isnull=True, done_stage=workshop.current_stage_id
-        ).count()
+        workshop.participants.active().filter(done_stage=workshop.current_stage_id).count()
         if workshop.current_stage_id
         else 0
     )
@@ -210,7 +208,7 @@ def _done_count(workshop):
 
 def _presence(workshop):
     online = presence.online_participant_ids(workshop)
-    participants = list(workshop.participants.filter(removed_at__isnull=True))
+    participants = list(workshop.participants.active())
     for participant in participants:
         participant.online = participant.pk in online
         participant.done = (
@@ -270,8 +268,7 @@ def qr_svg(request, workshop):
 # Facilitator: running the room ----------------------------------------------------------
 
 
-def _malformed():
-    return _("This request is malformed; reload the page.")
+_malformed = malformed
 
 
 def _flag(request, name):
@@ -332,7 +329,9 @@ def timer(request, workshop):
         try:
             minutes = float(request.POST["minutes"].replace(",", "."))
         except ValueError:
-            raise ActionError(_("Choose a duration between 1 and %d minutes.") % 600) from None
+            raise ActionError(
+                _("Choose a duration between 1 and %d minutes.") % MAX_TIMER_MINUTES
+            ) from None
     if command == "locks":
         actions.set_timer_locks_writing(
             workshop, _flag(request, "value"), op_id=op_id_from(request)

@@ -219,7 +219,7 @@
         return;
       case 'snapshot':
         own = new Set(message.own || []);
-        apply(message.html);
+        applyOrRecover(message.html, true);
         last = message.seq;
         dropEarly();
         drain();
@@ -246,7 +246,7 @@
       var message = early.get(last + 1);
       early.delete(last + 1);
       if (message.own) message.own.forEach(function (id) { own.add(id); });
-      if (message.html) apply(message.html);
+      if (message.html) applyOrRecover(message.html, false);
       last = message.seq;
       if (catchUp) catchUp.count += 1;
     }
@@ -277,6 +277,21 @@
   function apply(html) {
     htmx.swap(document.body, html, { swapStyle: 'none' });
     afterChange();
+  }
+
+  // A frame this page cannot apply (htmx throws, e.g. on a target that is not
+  // a valid selector) must not stop the page: thrown out of drain(), it left
+  // `last` behind, every later frame waiting for it, and each replay throwing
+  // again. It counts as seen, and a snapshot (hello with -1) redraws the page
+  // from the server's state. A snapshot that fails asks for nothing more: the
+  // next frame that redraws a region brings the page back.
+  function applyOrRecover(html, isSnapshot) {
+    try {
+      apply(html);
+    } catch (error) {
+      if (window.console) console.warn('Réciproque: a pushed frame could not be applied', error);
+      if (!isSnapshot) send({ type: 'hello', last_seq: -1 });
+    }
   }
 
   // An added post-it replaces any copy already on the page (a replay, the

@@ -11,9 +11,8 @@ from functools import cache
 from pathlib import Path
 
 from django.utils import translation
-from django.utils.translation import gettext as _
 
-from ..registry import get_kind
+from ..registry import opening_kind
 
 HERE = Path(__file__).parent
 
@@ -78,21 +77,12 @@ def stages_for(key, language):
 
 
 def blank_stages(language):
-    """A blank workshop starts with a framing stage."""
+    """A blank workshop starts with the stage its opening kind offers (the framing wall)."""
+    kind = opening_kind()
+    if kind is None:
+        return []
     with translation.override(language):
-        return [
-            {
-                "kind": "framing",
-                "title": _("Framing and intention"),
-                "instructions": _(
-                    "Think of the service through its interactions, not its functions: "
-                    "every service is a client of some and a supplier to others. "
-                    "Post what you expect from this workshop."
-                ),
-                "duration_minutes": 20,
-                "config": get_kind("framing").default_config(),
-            }
-        ]
+        return [{"kind": kind.key, **kind.blank_stage()}]
 
 
 def method_title(method, language=None):
