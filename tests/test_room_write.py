@@ -10,9 +10,11 @@ from workshops.live import ActionError, room_write
 # go_to_stage onto a map: the workshop locked, the op id checked, the stage, the workshop
 # saved, then the redraw: the workshop and its current stage, the stages (once, for the
 # three live regions and the stage list: rendering.render_regions), the map's actors and
-# flows (for each audience), the seq bumped, the event written.
-# Before: 20 (the 19, and the savepoint): the stages were read four times.
-GO_TO_STAGE_QUERIES = 17
+# flows (for each audience), the console's people without a phone ("write for"), the seq
+# bumped, the event written.
+# Before: 20 (the 19, and the savepoint): the stages were read four times. The
+# undo button and the projector's QR choice read the stages already in hand (no query).
+GO_TO_STAGE_QUERIES = 18
 # add_postit: the workshop locked, the op id checked, the stage, the post-it written,
 # the seq bumped, the event written. Before room_write: 8.
 ADD_POSTIT_QUERIES = 8

@@ -97,9 +97,10 @@ def map_session(room, stage):
 
 
 SESSIONS = {"framing": wall_session, "wall": wall_session, "map": map_session}
-# The live region's queries for one audience, on a board the session furnished: stages,
-# then the kind's own reads. A kind that reads per object breaks this.
-BOARD_QUERIES = {"framing": 3, "wall": 3, "map": 3}
+# The console's live region, on a board the session furnished: stages, the people without a
+# phone the console writes for, then the kind's own reads. A kind that reads per object
+# breaks this.
+BOARD_QUERIES = {"framing": 4, "wall": 4, "map": 4}
 
 
 def staged(room, key):

@@ -27,7 +27,7 @@ ONE_YEAR = 365 * 24 * 3600
 # far (`make css`).
 HOOKS = {
     # static/js/live.js and the tests find these
-    "conn-label", "host", "presence", "done-count", "is-connecting", "empty", "home",
+    "conn-label", "host", "done-count", "is-connecting", "empty", "home",
     "console-main", "lang-switch", "timer-icon", "board-plain",
     "cluster-form", "cluster-new",
     # the map's SVG (mapping/templates/mapping/map.html), drawn with attributes
@@ -58,8 +58,9 @@ def _template_classes():
 
 
 def _defined_classes():
-    """Classes some served stylesheet (or a template's own <style>) has a selector for."""
+    """Classes some served stylesheet, a kind's report CSS or a template's <style> styles."""
     sheets = [trim_css.OUTPUT.read_text(), *(p.read_text() for p in trim_css.APP_CSS)]
+    sheets += [p.read_text() for p in trim_css.ROOT.glob("*/templates/**/*.css")]
     for path in trim_css.project_templates():
         sheets += re.findall(r"<style[^>]*>(.*?)</style>", path.read_text(), re.S)
     return {

@@ -183,7 +183,8 @@ def test_it_writes_a_post_it_for_someone_and_marks_it_everywhere(room, camille):
     if not stage.anonymous:
         assert ENTERED in response.content.decode()
         assert ENTERED in report_html(Workshop.objects.get(pk=room.workshop.pk))
-        rows = list(csv.reader(io.StringIO(transfer.export_csv(room.workshop))))
+        text = transfer.export_csv(room.workshop).lstrip("\ufeff")
+        rows = list(csv.reader(io.StringIO(text), delimiter=";"))
         assert any("Denise (saisi par l’animateur·rice)" in row for row in rows)
 
 
@@ -198,7 +199,8 @@ def test_it_marks_the_report_and_csv_for_a_named_stage(room):
     report = report_html(Workshop.objects.get(pk=room.workshop.pk))
     assert f"Denise ({ENTERED})" in report
     assert f"Alice ({ENTERED})" not in report
-    rows = list(csv.reader(io.StringIO(transfer.export_csv(room.workshop))))
+    text = transfer.export_csv(room.workshop).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     authors = {row[6] for row in rows[1:] if row[5] in ("Noté pour Denise", "Écrit par Alice")}
     assert authors == {"Denise (saisi par l’animateur·rice)", "Alice"}
 

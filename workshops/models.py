@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .text import validate_key, validate_printable, validate_printable_line
@@ -224,9 +225,14 @@ class Workshop(models.Model):
         qr_choice = {None: "auto", True: "large", False: "small"}[self.projector_qr_large]
         qr = qr_choice
         if qr_choice == "auto":
-            first = self.stages.values_list("pk", flat=True).first()
+            first = self.first_stage_id
             qr = "auto" if stage_id is not None and stage_id == first else "small"
         return {"instructions": instructions, "qr": qr, "qr_choice": qr_choice}
+
+    @cached_property
+    def first_stage_id(self):
+        """Primed by `rendering.live_context` from the stages it has already read."""
+        return self.stages.values_list("pk", flat=True).first()
 
     def set_projector(self, *, instructions=None, qr=None):
         if instructions is not None:

@@ -9,6 +9,7 @@ from .registry import get_kind
 def live_context(workshop, audience, participant=None, stages=None):
     stage = workshop.current_stage
     stages = list(workshop.stages.all()) if stages is None else stages
+    workshop.__dict__.setdefault("first_stage_id", stages[0].pk if stages else None)
     context = {
         "workshop": workshop,
         "stage": stage,
