@@ -291,11 +291,6 @@ def name_lines(actor_name, is_centre):
     return [{"text": line, "y": round(first + i * step, 1)} for i, line in enumerate(lines)], size
 
 
-def shorten(text, chars):
-    text = " ".join((text or "").split())
-    return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
-
-
 # Flows ---------------------------------------------------------------------------------
 
 SPREAD = 40  # distance between two flows of the same pair, at their middle
