@@ -22,6 +22,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,9 +117,26 @@ def _manage(env, *args):
     return done
 
 
-@pytest.fixture(scope="session")
-def server():
-    var_dir = Path(tempfile.mkdtemp(prefix="reciproque-browser-"))
+@dataclass
+class Running:
+    """A Daphne of the embedded setup, on its own SQLite file: see `daphne_server`."""
+
+    url: str
+    env: dict
+    room: dict | None
+    log: Path
+
+
+@contextmanager
+def daphne_server(prefix, setup_script=None, keep_log="daphne.log"):
+    """The one way the browser tests start a server.
+
+    A fresh var dir (SQLite, secret key), migrated; `setup_script` runs in
+    `manage.py shell` and may print a `ROOM=<json>` line, returned as `room`.
+    The server stops (SIGTERM, then SIGKILL) and its log is kept in
+    test-results/browser/`keep_log` for whoever reads a failure.
+    """
+    var_dir = Path(tempfile.mkdtemp(prefix=prefix))
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -137,17 +155,11 @@ def server():
     process = None
     try:
         _manage(env, "migrate", "--noinput")
-        script = SETUP_SCRIPT.format(
-            username=FACILITATOR[0],
-            password=FACILITATOR[1],
-            ideas=IDEAS,
-            journeys=JOURNEYS,
-            offline=OFFLINE,
-            secret=SECRET,
-        )
-        out = _manage(env, "shell", "-c", script).stdout
-        room = json.loads(re.search(r"^ROOM=(.*)$", out, re.M).group(1))
-
+        room = None
+        if setup_script:
+            out = _manage(env, "shell", "-c", setup_script).stdout
+            if found := re.search(r"^ROOM=(.*)$", out, re.M):
+                room = json.loads(found.group(1))
         daphne = Path(sys.executable).with_name("daphne")
         with open(log, "w") as log_file:
             process = subprocess.Popen(
@@ -159,7 +171,7 @@ def server():
                 start_new_session=True,
             )
         _wait_until_it_answers(process, url, log)
-        yield Server(url=url, workshop_id=room["workshop"], stages=room["stages"], log=log)
+        yield Running(url=url, env=env, room=room, log=log)
     finally:
         if process is not None and process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -168,10 +180,29 @@ def server():
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        if log.exists():  # kept for whoever reads a failure
+        if log.exists():
             RESULTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(log, RESULTS / "daphne.log")
+            shutil.copy(log, RESULTS / keep_log)
         shutil.rmtree(var_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server():
+    script = SETUP_SCRIPT.format(
+        username=FACILITATOR[0],
+        password=FACILITATOR[1],
+        ideas=IDEAS,
+        journeys=JOURNEYS,
+        offline=OFFLINE,
+        secret=SECRET,
+    )
+    with daphne_server("reciproque-browser-", script) as running:
+        yield Server(
+            url=running.url,
+            workshop_id=running.room["workshop"],
+            stages=running.room["stages"],
+            log=running.log,
+        )
 
 
 def _wait_until_it_answers(process, url, log, seconds=30):

@@ -18,17 +18,12 @@ every audited screen and size under test-results/browser/axe/.
 
 import os
 import re
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ROOT, _free_port, _manage, _wait_until_it_answers
+from .conftest import ROOT, _manage, daphne_server
 
 pytestmark = pytest.mark.browser
 
@@ -147,46 +142,9 @@ def findings():
 
 @pytest.fixture(scope="module")
 def axe_server():
-    var_dir = Path(tempfile.mkdtemp(prefix="reciproque-axe-"))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH", "SECRET_KEY")
-    }
-    env.update(
-        RECIPROQUE_VAR_DIR=str(var_dir),
-        DEBUG="0",
-        PUBLIC_URL=url,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        PYTHONUNBUFFERED="1",
-    )
-    log = var_dir / "daphne.log"
-    process = None
-    try:
-        _manage(env, "migrate", "--noinput")
-        daphne = Path(sys.executable).with_name("daphne")
-        with open(log, "w") as log_file:
-            process = subprocess.Popen(
-                [str(daphne), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-                cwd=ROOT,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        _wait_until_it_answers(process, url, log)
-        yield {"url": url, "env": env}
-    finally:
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        shutil.rmtree(var_dir, ignore_errors=True)
+    # No account yet: the first test sees the setup page.
+    with daphne_server("reciproque-axe-", keep_log="daphne-axe.log") as running:
+        yield {"url": running.url, "env": running.env}
 
 
 @pytest.fixture(scope="module")

@@ -6,25 +6,16 @@ It reuses the session's Chromium (`browser`) and screenshots (`shots`) from
 conftest.py. The tests run in order and share the room.
 """
 
-import json
-import os
 import re
-import shutil
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import NeverReloaded
+from .conftest import NeverReloaded, daphne_server
 
 pytestmark = pytest.mark.browser
 
@@ -59,12 +50,6 @@ print("ROOM=" + json.dumps({{
 # The server and the room -----------------------------------------------------------------
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @dataclass
 class MapServer:
     url: str
@@ -75,84 +60,14 @@ class MapServer:
 
 @pytest.fixture(scope="module")
 def map_server():
-    var_dir = Path(tempfile.mkdtemp(prefix="reciproque-map-"))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH", "SECRET_KEY")
-    }
-    env.update(
-        RECIPROQUE_VAR_DIR=str(var_dir),
-        DEBUG="0",
-        PUBLIC_URL=url,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        PYTHONUNBUFFERED="1",
-    )
-
-    def manage(*args):
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
+    script = SETUP.format(username=FACILITATOR[0], password=FACILITATOR[1])
+    with daphne_server("reciproque-map-", script, keep_log="daphne-map.log") as running:
+        yield MapServer(
+            url=running.url,
+            workshop=running.room["workshop"],
+            stages=running.room["stages"],
+            var_dir=Path(running.env["RECIPROQUE_VAR_DIR"]),
         )
-
-    log = var_dir / "daphne.log"
-    process = None
-    try:
-        manage("migrate", "--noinput")
-        out = manage(
-            "shell", "-c", SETUP.format(username=FACILITATOR[0], password=FACILITATOR[1])
-        ).stdout
-        room = json.loads(re.search(r"^ROOM=(.*)$", out, re.M).group(1))
-        with open(log, "w") as log_file:
-            process = subprocess.Popen(
-                [
-                    str(Path(sys.executable).with_name("daphne")),
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "config.asgi:application",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"daphne exited early:\n{log.read_text()}")
-            try:
-                with opener.open(url + "/login/", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"daphne did not answer on {url}:\n{log.read_text()}")
-            time.sleep(0.1)
-        yield MapServer(url=url, workshop=room["workshop"], stages=room["stages"], var_dir=var_dir)
-    finally:
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        if log.exists():
-            RESULTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(log, RESULTS / "daphne-map.log")
-        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 @dataclass(eq=False)

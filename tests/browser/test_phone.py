@@ -8,20 +8,14 @@ test-results/browser/ for a human to look at.
 """
 
 import json
-import os
 import re
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import _free_port, _manage, _wait_until_it_answers
+from .conftest import daphne_server
 
 pytestmark = pytest.mark.browser
 
@@ -110,54 +104,11 @@ class PhoneServer:
 
 @pytest.fixture(scope="module")
 def phone_server():
-    var_dir = Path(tempfile.mkdtemp(prefix="reciproque-phone-"))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH", "SECRET_KEY")
-    }
-    env.update(
-        RECIPROQUE_VAR_DIR=str(var_dir),
-        DEBUG="0",
-        PUBLIC_URL=url,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        PYTHONUNBUFFERED="1",
-    )
-    log = var_dir / "daphne.log"
-    process = None
-    try:
-        _manage(env, "migrate", "--noinput")
-        script = SETUP.format(username=FACILITATOR[0], password=FACILITATOR[1], long_url=LONG_URL)
-        out = _manage(env, "shell", "-c", script).stdout
-        room = json.loads(re.search(r"^ROOM=(.*)$", out, re.M).group(1))
-        with open(log, "w") as log_file:
-            process = subprocess.Popen(
-                [
-                    str(Path(sys.executable).with_name("daphne")),
-                    *("-b", "127.0.0.1", "-p", str(port), "config.asgi:application"),
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        _wait_until_it_answers(process, url, log)
-        yield PhoneServer(url=url, workshop=room["workshop"], stages=room["stages"])
-    finally:
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        if log.exists():
-            RESULTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(log, RESULTS / "daphne-phone.log")
-        shutil.rmtree(var_dir, ignore_errors=True)
+    script = SETUP.format(username=FACILITATOR[0], password=FACILITATOR[1], long_url=LONG_URL)
+    with daphne_server("reciproque-phone-", script, keep_log="daphne-phone.log") as running:
+        yield PhoneServer(
+            url=running.url, workshop=running.room["workshop"], stages=running.room["stages"]
+        )
 
 
 @dataclass(eq=False)

@@ -10,18 +10,12 @@ human in test-results/browser/projector-*.png.
 """
 
 import json
-import os
 import re
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from .conftest import RESULTS, _free_port, _manage, _wait_until_it_answers
+from .conftest import RESULTS, daphne_server
 
 pytestmark = pytest.mark.browser
 
@@ -173,58 +167,9 @@ MEASURE = """() => {
 
 @pytest.fixture(scope="module")
 def projector_server():
-    var_dir = Path(tempfile.mkdtemp(prefix="reciproque-projector-"))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH", "SECRET_KEY")
-    }
-    env.update(
-        RECIPROQUE_VAR_DIR=str(var_dir),
-        DEBUG="0",
-        PUBLIC_URL=url,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        PYTHONUNBUFFERED="1",
-    )
-    log = var_dir / "daphne.log"
-    process = None
-    try:
-        _manage(env, "migrate", "--noinput")
-        script = SETUP.format(username=FACILITATOR[0], password=FACILITATOR[1])
-        out = _manage(env, "shell", "-c", script).stdout
-        room = json.loads(re.search(r"^ROOM=(.*)$", out, re.M).group(1))
-        with open(log, "w") as log_file:
-            process = subprocess.Popen(
-                [
-                    str(Path(sys.executable).with_name("daphne")),
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "config.asgi:application",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        _wait_until_it_answers(process, url, log)
-        yield {"url": url, **room}
-    finally:
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        if log.exists():
-            RESULTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(log, RESULTS / "daphne-projector.log")
-        shutil.rmtree(var_dir, ignore_errors=True)
+    script = SETUP.format(username=FACILITATOR[0], password=FACILITATOR[1])
+    with daphne_server("reciproque-projector-", script, keep_log="daphne-projector.log") as running:
+        yield {"url": running.url, **running.room}
 
 
 class ProjectorRoom:

@@ -178,6 +178,9 @@ def _styles(context, url):
     page = context.new_page()
     page.goto(url)
     page.wait_for_load_state("networkidle")
+    # Both pages settled on the same connection state (the console marks its presence
+    # unconfirmed until its socket is up), so only Bootstrap differs.
+    page.wait_for_function("() => !document.querySelector('.is-connecting, .is-unconfirmed')")
     snapshot = page.evaluate(STYLE_SNAPSHOT, STYLE_PROPERTIES)
     page.close()
     return snapshot
