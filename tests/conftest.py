@@ -17,11 +17,25 @@ def room(db):
 def _settings_for_tests(settings):
     settings.RECIPROQUE = {**settings.RECIPROQUE}
     settings.DEBUG = False
+    # The personas' passwords are not what is under test: hash them fast.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # The cache outlives a test: rate-limit counters (workshops/ratelimit.py)
     # from earlier tests, all from 127.0.0.1, must not throttle this one.
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def english_messages():
+    """Refusals are read in the active language: compare them with their English source.
+
+    A file that wants it: `pytestmark = pytest.mark.usefixtures("english_messages")`.
+    """
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
 
 
 def pytest_sessionstart(session):

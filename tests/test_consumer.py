@@ -32,11 +32,6 @@ WAIT = 3  # seconds: pushes cross a thread and the event loop
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _empty_hub():
     # The hub is process-wide; each test starts with no sockets in it.
     hub.rooms.clear()

@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import translation
 
 from journeys import actions as journeys
 from journeys.models import Cluster, PostIt
@@ -19,13 +18,9 @@ from tests.base import log_in_participant
 from workshops import actions, transfer
 from workshops.models import Event, Participant, Stage, Workshop
 
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 XSS = '"><svg onload=alert(1)>'
-
-
-@pytest.fixture(autouse=True)
-def _english_messages():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture(autouse=True)

@@ -25,11 +25,6 @@ def crlf(lines):
     return "\r\n".join(lines)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def camille(client, room):
     client.force_login(room.facilitator)

@@ -19,18 +19,9 @@ from workshops import actions
 from workshops.live import AUDIENCES, ActionError
 from workshops.models import Event, Stage, Workshop
 
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 XSS = ["<script>alert(1)</script>", '"><svg onload=alert(1)>']
-
-
-@pytest.fixture(autouse=True)
-def _english_messages():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

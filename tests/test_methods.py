@@ -13,11 +13,6 @@ METHOD_FILES = sorted((Path(methods.__file__).parent).glob("*.json"))
 METHOD_KEYS = [json.loads(p.read_text("utf-8"))["key"] for p in METHOD_FILES]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def camille(db):
     return get_user_model().objects.create_user("camille", password="pw-camille-123")

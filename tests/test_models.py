@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import translation
 
 from journeys.models import PostIt
 from workshops import actions
@@ -21,20 +20,9 @@ from workshops.models import (
     new_short_code,
 )
 
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _english_messages():
-    # Refusals are read in the active language; compare them with their English source.
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The personas' passwords are not what is under test here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def minutes(n):

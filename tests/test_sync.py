@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.html import escape
 
 from journeys import actions as journeys
@@ -23,20 +23,10 @@ from workshops.hub import Encoded, hub
 from workshops.live import AUDIENCES, ActionError, emit, message_for
 from workshops.models import Event, Participant, Profile, Stage, Workshop
 
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 SECRET = "Le chef ne répond jamais aux tickets"
 XSS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
-
-
-@pytest.fixture(autouse=True)
-def _english_messages():
-    # Refusals are read in the active language; compare them with their English source.
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

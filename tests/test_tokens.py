@@ -212,11 +212,6 @@ def test_it_draws_short_codes_from_secrets(monkeypatch):
     assert set(code) <= set(models.SHORT_CODE_ALPHABET)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def french(message):
     with translation.override("fr"):
         return escape(gettext(message))
