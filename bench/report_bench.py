@@ -4,7 +4,7 @@
 child process so that it never touches the caller's Django setup), a
 Diagnostic workshop with 12 participants, 300 post-its over its walls (some
 in themes) and a map of 20 actors and 30 flows, all through the real actions.
-It then times `workshops.report.write_pdf` and returns
+It then times `workshops.exports.report.write_pdf` and returns
 {"postits": 300, "seconds": ..., ...}, printing one line.
 
     .venv/bin/python bench/report_bench.py
@@ -62,8 +62,9 @@ def _child():
 
     from journeys import actions as journeys
     from mapping import actions as mapping
-    from workshops import actions, report
-    from workshops.hub import hub
+    from workshops import actions
+    from workshops.exports import report
+    from workshops.live.hub import hub
     from workshops.models import Profile
 
     hub.publish = lambda workshop_id, message: None  # nobody is listening

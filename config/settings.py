@@ -100,7 +100,7 @@ TEMPLATES = [
     },
 ]
 
-# Requests run on one shared sync thread (workshops/asgi.py), which keeps its
+# Requests run on one shared sync thread (workshops/live/asgi.py), which keeps its
 # connection between them; with Django's per-request threads a kept connection
 # was never reused, only left open until PostgreSQL refused new clients.
 CONN_MAX_AGE = 600
@@ -175,7 +175,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Phones on venue Wi-Fi: hashed names (cached for a year, `immutable`, so a
 # reload asks for nothing) with brotli and gzip copies made once by collectstatic
 # (`make run` runs it; docs/performance.md). Without its manifest a page cannot
-# name its assets: workshops/asgi.py refuses to start then, unless DEBUG.
+# name its assets: workshops/live/asgi.py refuses to start then, unless DEBUG.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

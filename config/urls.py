@@ -29,5 +29,5 @@ urlpatterns = [
     path("", include("workshops.urls")),
     path("", include("journeys.urls")),
     path("", include("mapping.urls")),
-    path("", include("workshops.export_urls")),
+    path("", include("workshops.exports.urls")),
 ]

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from workshops.live import AUDIENCES, ActionError, clean_text, emit, room_write
-from workshops.rendering import render_part
+from workshops.live.regions import render_part
+from workshops.live.write import AUDIENCES, ActionError, clean_text, emit, room_write
 
 from .kinds import colour_choices, columns_of
 from .models import CLUSTER_NAME_MAX_LENGTH, Cluster, PostIt
@@ -255,8 +255,8 @@ def _as_of(postit, event):
 
 def _emit_board(workshop, stage, type, payload, op_id):
     """Redraw a whole wall (theme changes are rare and move many post-its)."""
+    from workshops.live.regions import render_live
     from workshops.models import Workshop
-    from workshops.rendering import render_live
 
     workshop = Workshop.objects.select_related("current_stage").get(pk=workshop.pk)
     if workshop.current_stage_id == stage.pk:

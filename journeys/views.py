@@ -13,7 +13,7 @@ from workshops.access import (
     participant_required,
 )
 from workshops.http import done, error_response, handles_action_errors, op_id_from
-from workshops.live import ActionError, malformed
+from workshops.live.write import ActionError, malformed
 from workshops.models import Stage
 
 from . import actions

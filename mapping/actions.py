@@ -11,9 +11,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from workshops.live import AUDIENCES, ActionError, clean_text, emit, room_write
+from workshops.live.regions import render_part
+from workshops.live.write import AUDIENCES, ActionError, clean_text, emit, room_write
 from workshops.models import Workshop
-from workshops.rendering import render_part
 
 from . import layout
 from .kinds import SIDES, build_map

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from workshops.access import facilitator_required, member_required
 from workshops.http import done, error_response, handles_action_errors, op_id_from
-from workshops.live import ActionError, malformed
+from workshops.live.write import ActionError, malformed
 from workshops.models import Stage
 
 from . import actions

@@ -29,7 +29,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from journeys import actions as journeys
 from journeys.kinds import colour_choices, columns_of
 from mapping import actions as mapping
-from workshops import actions, report
+from workshops import actions
+from workshops.exports import report
 from workshops.models import Profile, Workshop
 
 from .base import Room, log_in_participant
@@ -300,7 +301,7 @@ class World:
 
     def finish_report(self):
         """A finished report on disk, so that downloading it is a 200 for whoever may."""
-        from workshops.exports_dir import workshop_exports
+        from workshops.exports.storage import workshop_exports
 
         folder = workshop_exports(self.workshop.pk)
         folder.mkdir(parents=True, exist_ok=True)
@@ -594,7 +595,7 @@ WAIT = 3
 
 def _consumer_literals():
     """Every short lowercase string literal in the consumer's source: candidate types."""
-    from workshops import consumers
+    from workshops.live import consumer as consumers
 
     tree = ast.parse(inspect.getsource(consumers))
     return {
@@ -637,8 +638,8 @@ async def _answer(socket, message):
 @pytest.mark.django_db(transaction=True)
 async def test_it_classifies_every_websocket_message_and_role(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    from workshops.consumers import CLOSE_FORBIDDEN
-    from workshops.hub import hub
+    from workshops.live.consumer import CLOSE_FORBIDDEN
+    from workshops.live.hub import hub
 
     world = await sync_to_async(World)()
     cookies = {}

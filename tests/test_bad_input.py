@@ -451,7 +451,7 @@ HOSTILE_IMPORTS = [
 
 
 def _hostile_document(world, what, value):
-    from workshops import transfer
+    from workshops.exports import transfer
 
     document = json.loads(json.dumps(transfer.export_workshop(world.workshop)))
     wall = next(s for s in document["stages"] if s["kind"] in ("framing", "wall"))
@@ -767,7 +767,7 @@ def _cookie(client):
 
 @pytest.mark.django_db(transaction=True)
 async def test_it_answers_bad_frames_with_an_error_and_nobody_else_notices(room, settings):
-    from workshops.hub import hub
+    from workshops.live.hub import hub
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     workshop = room.workshop
@@ -828,7 +828,7 @@ def _write(room):
 
 @pytest.mark.django_db(transaction=True)
 async def test_it_answers_a_deeply_nested_frame_with_an_error(room, settings):
-    from workshops.hub import hub
+    from workshops.live.hub import hub
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cookie = await sync_to_async(lambda: _cookie(log_in_participant(Client(), room.alice)))()
@@ -956,7 +956,7 @@ def test_it_never_applies_a_body_cut_by_the_network(real_server):
 @pytest.mark.django_db(transaction=True)
 async def test_it_folds_a_flood_of_hellos_into_few_snapshots(room, settings):
     """A snapshot is real server work: a page saying hello in a loop gets one a second."""
-    from workshops.hub import hub
+    from workshops.live.hub import hub
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cookie = await sync_to_async(lambda: _cookie(log_in_participant(Client(), room.alice)))()

@@ -19,8 +19,8 @@ from django.test import Client
 from config.asgi import application
 from journeys import actions as journeys
 from workshops import actions
-from workshops.consumers import CLOSE_FORBIDDEN, CLOSE_REMOVED, MAX_FRAME
-from workshops.hub import hub
+from workshops.live.consumer import CLOSE_FORBIDDEN, CLOSE_REMOVED, MAX_FRAME
+from workshops.live.hub import hub
 from workshops.models import Connection, Event, Workshop
 
 from .base import log_in_participant

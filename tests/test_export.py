@@ -15,7 +15,8 @@ from journeys.models import Cluster, PostIt
 from mapping import actions as mapping
 from mapping.models import Actor, Flow
 from tests.base import log_in_participant
-from workshops import actions, transfer
+from workshops import actions
+from workshops.exports import transfer
 from workshops.models import Event, Participant, Stage, Workshop
 
 pytestmark = pytest.mark.usefixtures("english_messages")

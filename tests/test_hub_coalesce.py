@@ -9,8 +9,8 @@ import asyncio
 
 import pytest
 
-from workshops import hub as hub_module
-from workshops.hub import Encoded, Hub
+from workshops.live import hub as hub_module
+from workshops.live.hub import Encoded, Hub
 
 WORKSHOP = 7
 

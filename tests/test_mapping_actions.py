@@ -16,7 +16,7 @@ from mapping.kinds import build_map, labels_of
 from mapping.models import Actor, Circle, Flow
 from tests.base import log_in_participant
 from workshops import actions
-from workshops.live import AUDIENCES, ActionError
+from workshops.live.write import AUDIENCES, ActionError
 from workshops.models import Event, Stage, Workshop
 
 pytestmark = pytest.mark.usefixtures("english_messages")
@@ -26,7 +26,7 @@ XSS = ["<script>alert(1)</script>", '"><svg onload=alert(1)>']
 
 @pytest.fixture
 def published(monkeypatch):
-    from workshops.hub import hub
+    from workshops.live.hub import hub
 
     messages = []
     monkeypatch.setattr(hub, "publish", lambda workshop_id, message: messages.append(message))

@@ -10,8 +10,9 @@ from journeys import actions as journey_actions
 from journeys.models import Cluster, PostIt
 from mapping import actions as mapping
 from mapping.models import Actor, Flow
-from workshops import actions, presence
-from workshops.exports_dir import workshop_exports
+from workshops import actions
+from workshops.exports.storage import workshop_exports
+from workshops.live import presence
 from workshops.models import Connection, Event, Participant, Stage, Workshop
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,8 @@ from django.urls import reverse
 from journeys import actions as journeys
 from mapping import actions as mapping
 from tests.base import log_in_participant
-from workshops import actions, report
+from workshops import actions
+from workshops.exports import report
 from workshops.models import Profile
 
 XSS = ["<script>alert(1)</script>", '"><svg onload=alert(1)>']

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from journeys import actions as journeys
-from workshops import report
+from workshops.exports import report
 
 POSTIT = "👩‍💻 Équipe ✔ مرحبا 日本"
 SEQUENCE = "👩\u200d💻"

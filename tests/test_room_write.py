@@ -4,7 +4,7 @@ import pytest
 
 from journeys import actions as journeys
 from workshops import actions
-from workshops.live import ActionError, room_write
+from workshops.live.write import ActionError, room_write
 
 # Counts include the test's savepoint and its release (2).
 # go_to_stage onto a map: the workshop locked, the op id checked, the stage, the workshop

@@ -232,7 +232,7 @@ FOREIGN_ORIGINS = [
 @pytest.mark.django_db(transaction=True)
 async def test_it_refuses_a_socket_from_another_origin_in_process(room, settings):
     from config.asgi import application
-    from workshops.consumers import CLOSE_FORBIDDEN
+    from workshops.live.consumer import CLOSE_FORBIDDEN
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from tests.base import log_in_participant
@@ -268,7 +268,7 @@ async def test_it_refuses_a_socket_from_another_origin_in_process(room, settings
         assert connected
         await socket.disconnect()
     finally:
-        from workshops.hub import hub
+        from workshops.live.hub import hub
 
         hub.rooms.clear()
         await sync_to_async(connections.close_all)()

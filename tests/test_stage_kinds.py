@@ -18,11 +18,12 @@ from django.utils import translation
 from journeys import actions as journeys
 from mapping import actions as mapping
 from tests.faults.model import Board, Node
-from workshops import actions, report, transfer
-from workshops.live import AUDIENCES
+from workshops import actions
+from workshops.exports import report, transfer
+from workshops.live.regions import render_live, render_snapshot
+from workshops.live.write import AUDIENCES
 from workshops.models import Event, Workshop
 from workshops.registry import FALLBACK, all_kinds, get_kind
-from workshops.rendering import render_live, render_snapshot
 
 METHODS = Path(__file__).resolve().parents[1] / "workshops" / "methods"
 NAMED = sorted(
@@ -239,8 +240,8 @@ def test_it_draws_the_board_in_a_pinned_number_of_queries(room, key, django_asse
 
 def test_it_honours_writable_for_a_kind_nobody_writes_on(room):
     """A stage of a kind nobody writes on (here: not installed) hides "I’m done", refuses writes."""
-    from workshops.live import ActionError, room_write
-    from workshops.rendering import render_regions
+    from workshops.live.regions import render_regions
+    from workshops.live.write import ActionError, room_write
 
     workshop = room.workshop
     stage = actions.add_stage(workshop, kind="not_installed", title="Dans la salle")

@@ -164,7 +164,7 @@ def test_it_serves_a_first_load_under_60_kb_hashed_compressed_and_immutable():
 
 
 def test_it_refuses_to_start_without_collectstatics_manifest(settings, tmp_path):
-    from workshops.asgi import check_static_collected
+    from workshops.live.asgi import check_static_collected
 
     check_static_collected()  # the collected one (tests/conftest.py)
     settings.STATIC_ROOT = tmp_path

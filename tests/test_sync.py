@@ -19,8 +19,8 @@ from django.utils.html import escape
 from journeys import actions as journeys
 from journeys.models import Cluster, PostIt
 from workshops import actions
-from workshops.hub import Encoded, hub
-from workshops.live import AUDIENCES, ActionError, emit, message_for
+from workshops.live.hub import Encoded, hub
+from workshops.live.write import AUDIENCES, ActionError, emit, message_for
 from workshops.models import Event, Participant, Profile, Stage, Workshop
 
 pytestmark = pytest.mark.usefixtures("english_messages")

@@ -11,10 +11,11 @@ from django.urls import reverse
 from journeys import actions as journeys
 from journeys.kinds import colour_choices, columns_of
 from journeys.models import PostIt
-from workshops import actions, transfer
-from workshops.live import ActionError
+from workshops import actions
+from workshops.exports import transfer
+from workshops.exports.report import report_html
+from workshops.live.write import ActionError
 from workshops.models import Event, Participant, Profile, Workshop
-from workshops.report import report_html
 
 from .base import log_in_participant
 

@@ -787,7 +787,7 @@ def test_it_sends_a_strict_content_security_policy(client, room, page):
 
 
 def test_it_changes_what_every_projector_shows_from_the_console(camille, room):
-    from workshops.rendering import render_snapshot
+    from workshops.live.regions import render_snapshot
 
     state = url("workshops:projector_state", room)
     response = camille.post(state, {"instructions": "shown", "op_id": "op-projector-01"}, **HTMX)

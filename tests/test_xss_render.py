@@ -17,9 +17,10 @@ from django.urls import reverse
 from journeys import actions as journeys
 from journeys.models import PostIt
 from mapping import actions as mapping
-from workshops import actions, report
+from workshops import actions
+from workshops.exports import report
+from workshops.live.regions import render_live, render_snapshot
 from workshops.models import Event, Profile, Stage, Workshop
-from workshops.rendering import render_live, render_snapshot
 
 from .base import log_in_participant
 from .xss_corpus import PAYLOADS, SHORT, inspect_html, text_of

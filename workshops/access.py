@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from . import ratelimit
-from .live import ActionError, fetch_one
+from .live.write import ActionError, fetch_one
 from .models import Participant, Workshop
 
 SESSION_KEY = "reciproque_participants"

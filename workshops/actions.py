@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import methods
-from .live import AUDIENCES, ActionError, emit, room_write, tell_participant
+from .live.regions import render_part, render_regions
+from .live.write import AUDIENCES, ActionError, emit, room_write, tell_participant
 from .models import MAX_TIMER_MINUTES, Participant, Stage, Workshop
 from .registry import get_kind
-from .rendering import render_part, render_regions
 
 # Creating --------------------------------------------------------------------
 
@@ -441,7 +441,7 @@ def _emit_controls(workshop, type, payload, op_id):
 
 def delete_workshop(workshop):
     """Hard delete: participants, post-its, events, sockets and export files go too."""
-    from .exports_dir import remove_exports
+    from .exports.storage import remove_exports
 
     workshop_pk = workshop.pk
     with transaction.atomic():

@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 
-from .live import ActionError, malformed, valid_op_id
+from .live.write import ActionError, malformed, valid_op_id
 
 
 def op_id_from(request):

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from . import actions, methods, presence, ratelimit
+from . import actions, methods, ratelimit
 from .access import (
     current_participant,
     facilitator_required,
@@ -24,11 +24,12 @@ from .access import (
 )
 from .forms import FacilitatorCreationForm, JoinCodeForm, JoinForm, StageForm, WorkshopForm
 from .http import done, error_response, handles_action_errors, op_id_from
-from .live import ActionError, malformed
+from .live import presence
+from .live.regions import live_context
+from .live.write import ActionError, malformed
 from .models import MAX_TIMER_MINUTES, Participant, Profile, Stage, Workshop
 from .network import public_base_url
 from .registry import get_kind
-from .rendering import live_context
 
 
 def _posted(request):

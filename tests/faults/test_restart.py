@@ -95,7 +95,7 @@ def test_it_applies_once_a_write_whose_answer_died_with_the_server(room):
 
 def test_it_stops_on_sigterm_under_writes_and_brings_the_pages_back(room):
     """A graceful stop with writes in flight. Requests caught mid-way wait on an event
-    loop that has stopped; the process exits anyway (hub.exit_soon_after_shutdown):
+    loop that has stopped; the process exits anyway (wire.exit_soon_after_shutdown):
     those writes were not answered, and the phones send them again."""
     server = room.worker()
     pages = live_pages(room, server.url, ["Gaël", "Hugo", "Inès"])

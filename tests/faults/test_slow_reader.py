@@ -3,7 +3,7 @@
 Daphne has no back-pressure: for a socket that stops reading, the server
 would keep every frame. LiveConsumer stops writing to a socket past
 SOCKET_QUEUE_LIMIT KiB of unsent data and, once it has drained, tells it to
-resync (workshops/consumers.py). Measured on a real Daphne, by its RSS
+resync (workshops/live/consumer.py). Measured on a real Daphne, by its RSS
 (/proc), while whole-board redraws (~260 KB each) go to three kinds of
 sockets that never read:
 

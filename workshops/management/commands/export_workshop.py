@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from workshops import transfer
+from workshops.exports import transfer
 from workshops.models import Workshop
 
 

@@ -3,7 +3,7 @@ import json
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from workshops import transfer
+from workshops.exports import transfer
 
 
 class Command(BaseCommand):

@@ -1,7 +1,6 @@
 """The live page's websocket: it joins, replays and relays. No business logic."""
 
 import asyncio
-import functools
 import json
 import logging
 import time
@@ -12,11 +11,12 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from ..access import participant_id_in_session
+from ..models import Event, Participant, Workshop
 from . import presence
-from .access import participant_id_in_session
-from .hub import Encoded, hub, now_ms, wire_frame
-from .models import Event, Participant, Workshop
-from .rendering import render_snapshot
+from .hub import Encoded, hub, now_ms
+from .regions import render_snapshot
+from .wire import DaphneWire, wire_frame
 
 logger = logging.getLogger("reciproque.live")
 
@@ -28,95 +28,6 @@ HELLO_INTERVAL = 1.0
 RESYNC = json.dumps({"type": "resync"})
 RESYNC_WIRE = wire_frame(RESYNC)
 
-try:
-    from daphne.ws_protocol import WebSocketProtocol as DaphneProtocol
-except ImportError:  # another ASGI server: every frame goes through ASGI send
-    DaphneProtocol = None
-
-
-class DaphneWire:
-    """The Daphne connection beneath a socket's ASGI `send`, for finished frames.
-
-    Sending one event to hundreds of sockets through ASGI `send` costs, per
-    socket, a chain of coroutines, a message dict, a UTF-8 encoding and
-    autobahn's framing, the same work redone for identical bytes. The hub
-    builds each audience's websocket frame once (`Encoded.wire_for`); this
-    writes it to the connection's transport, in order with everything sent
-    through ASGI, which on Daphne also ends in a synchronous transport write.
-    Catch-up frames go this way too (a snapshot may be larger than what
-    autobahn lets ASGI send). Accepting and closing still go through ASGI.
-
-    On a plain TCP connection with nothing already waiting in Twisted's
-    buffer, the frame goes straight to the socket, as an asyncio transport
-    would do it: handing it to Twisted instead costs two epoll updates per
-    socket per event (register for writing, then unregister), which was most
-    of what a delivery cost. Whatever the kernel does not take at once, and
-    everything on TLS connections, goes through `transport.write`.
-    """
-
-    __slots__ = ("protocol", "socket")
-
-    def __init__(self, protocol):
-        self.protocol = protocol
-        transport = protocol.transport
-        plain = getattr(transport, "TLS", True) is False and all(
-            hasattr(transport, name) for name in ("socket", "dataBuffer", "offset", "_tempDataLen")
-        )
-        self.socket = transport.socket if plain else None
-
-    @classmethod
-    def under(cls, send):
-        """The wire beneath an ASGI send callable, or None if it is not Daphne's."""
-        if DaphneProtocol is None:
-            return None
-        for _ in range(8):  # Daphne's partial, wrapped by Channels' session middleware
-            if isinstance(send, functools.partial):
-                for arg in send.args:
-                    if isinstance(arg, DaphneProtocol):
-                        return cls(arg)
-                send = send.func
-            else:
-                send = getattr(getattr(send, "__self__", None), "real_send", None)
-            if send is None:
-                return None
-        return None
-
-    def usable(self):
-        protocol = self.protocol
-        # autobahn's own send queue is only used for chopped or synchronous
-        # writes, which Daphne never asks for; if it ever holds anything,
-        # go through ASGI so as not to overtake it.
-        return not protocol.send_queue
-
-    def write(self, frame):
-        protocol = self.protocol
-        if protocol.state != protocol.STATE_OPEN:
-            return  # closing: the page catches up when it reconnects
-        transport = protocol.transport
-        sock = self.socket
-        if (
-            sock is not None
-            and transport.connected
-            and not transport.disconnecting
-            and not transport._tempDataLen
-            and len(transport.dataBuffer) == transport.offset
-        ):
-            try:
-                sent = sock.send(frame)
-            except OSError:
-                sent = 0  # full, or broken: Twisted finds out and handles it
-            if sent == len(frame):
-                return
-            frame = frame[sent:]
-        transport.write(frame)
-
-    def buffered(self):
-        """Bytes written but not yet taken by the kernel (Twisted keeps them)."""
-        transport = self.protocol.transport
-        try:
-            return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
-        except AttributeError:
-            return 0
 
 
 def same_origin(scope):
@@ -159,7 +70,21 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.audience, self.participant_id, self.language = resolved
+        self.start(*resolved, settings.RECIPROQUE["SOCKET_QUEUE_LIMIT"])
+        self.wire = DaphneWire.under(self.base_send)
+        await self.accept()
+        await hub.attach(self)
+        self.connection_id = await database_sync_to_async(presence.opened)(
+            self.workshop_id, self.participant_id, self.audience, hub.name
+        )
+
+    def start(self, audience, participant_id, language, queue_limit, wire=None):
+        """The socket's state once it is known who it is: the one place it is set.
+
+        `connect()` calls it; so does the sync fuzz, which drives the consumer
+        without a server.
+        """
+        self.audience, self.participant_id, self.language = audience, participant_id, language
         # Until the page says where it is (hello), live frames wait here.
         self.catching_up = True
         self.waiting = deque()
@@ -167,17 +92,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.outbox = deque()
         self.draining = False
         self.connection_id = None
-        self.queue_limit = settings.RECIPROQUE["SOCKET_QUEUE_LIMIT"]
+        self.queue_limit = queue_limit
         # A phone that stops reading must not make the server hold its frames
         # without bound: past this much unsent data it is told to resync.
-        self.lag_bytes = self.queue_limit * 1024
+        self.lag_bytes = queue_limit * 1024
         self.lagging = False
-        self.wire = DaphneWire.under(self.base_send)
-        await self.accept()
-        await hub.attach(self)
-        self.connection_id = await database_sync_to_async(presence.opened)(
-            self.workshop_id, self.participant_id, self.audience, hub.name
-        )
+        self.wire = wire
 
     async def disconnect(self, code):
         if self.workshop_id is None or self.audience is None:

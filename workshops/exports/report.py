@@ -21,10 +21,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
-from . import methods
-from .exports_dir import workshop_exports
-from .models import Profile, Workshop
-from .registry import get_kind
+from .. import methods
+from ..models import Profile, Workshop
+from ..registry import get_kind
+from .storage import workshop_exports
 
 logger = logging.getLogger("reciproque.report")
 

@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import socket
-import struct
 import sys
 import time
 import uuid
@@ -26,8 +25,9 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from ..models import Audience, group_name
 from . import presence
-from .models import Audience, group_name
+from .wire import wire_frame
 
 logger = logging.getLogger("reciproque.hub")
 
@@ -44,23 +44,12 @@ SWITCH_INTERVAL = 0.001
 # what a delivery costs. A flush comes at most this long after the room's
 # previous one; an event in a quiet room goes out at once.
 COALESCE_SECONDS = 0.02
-# Once Daphne has stopped (SIGTERM, Ctrl-C), how long the process may take to exit.
-EXIT_GRACE_SECONDS = 5
 
 
 def now_ms():
     return int(time.time() * 1000)
 
 
-def wire_frame(text):
-    """A complete server-to-client websocket text frame (servers never mask)."""
-    data = text.encode()
-    length = len(data)
-    if length < 126:
-        return bytes((0x81, length)) + data
-    if length < 65536:
-        return struct.pack("!BBH", 0x81, 126, length) + data
-    return struct.pack("!BBQ", 0x81, 127, length) + data
 
 
 class Encoded:
@@ -351,7 +340,7 @@ class Hub:
                         break
 
     def _beat_and_read(self, workshop_ids):
-        from .models import ServerProcess, Workshop
+        from ..models import ServerProcess, Workshop
 
         ServerProcess.objects.update_or_create(name=self.name, defaults={"beat_at": timezone.now()})
         # Sockets of processes that died without closing them are not present.
@@ -365,33 +354,5 @@ class Hub:
         self.delivered.setdefault(workshop_id, seq)
 
 
-def exit_soon_after_shutdown(grace=EXIT_GRACE_SECONDS):
-    """Make sure a stopped server process exits.
-
-    With Django's stock ASGI handler, a request caught by the stop between a
-    sync-only middleware and the async ones below it waited, in its thread, on
-    an event loop that had stopped; the interpreter then waited for that
-    thread forever, and SIGTERM under writes left Daphne running
-    (tests/faults/test_restart.py). workshops/asgi.py no longer crosses back
-    to the loop inside a request; this stays as the net for any thread that
-    would still hold a stopped server up. Not waiting loses nothing: such a
-    request has not been answered, so the page sends it again, with its op id.
-    """
-    import threading
-
-    def exit_now():
-        time.sleep(grace)
-        logger.warning("still running %s s after the server stopped: exiting", grace)
-        os._exit(0)
-
-    threading.Thread(target=exit_now, name="exit-after-shutdown", daemon=True).start()
-
-
-# In a Daphne process the reactor is installed before the application is
-# imported; elsewhere (tests, management commands) nothing is registered.
-if "twisted.internet.reactor" in sys.modules:
-    sys.modules["twisted.internet.reactor"].addSystemEventTrigger(
-        "after", "shutdown", exit_soon_after_shutdown
-    )
 
 hub = Hub()

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from .models import Connection, ServerProcess
+from ..models import Connection, ServerProcess
 
 # A process beats every few seconds; one silent for this long is dead.
 ALIVE = timedelta(seconds=30)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .consumers import LiveConsumer
+from .consumer import LiveConsumer
 
 websocket_urlpatterns = [
     path("ws/w/<int:workshop_id>/", LiveConsumer.as_asgi(), name="ws_live"),

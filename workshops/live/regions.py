@@ -3,7 +3,7 @@
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from .registry import get_kind
+from ..registry import get_kind
 
 
 def live_context(workshop, audience, participant=None, stages=None):

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from ..access import facilitator_required
 from . import report, transfer
-from .access import facilitator_required
 
 TEMPLATE = "workshops/exports.html"
 MAX_IMPORT_BYTES = 20 * 1024 * 1024

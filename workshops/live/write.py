@@ -1,4 +1,4 @@
-"""The live-sync spine: every accepted write goes through here.
+"""The one action path: every accepted write goes through here.
 
 An action opens a transaction, locks its workshop with `lock_workshop()`,
 checks `already_applied()` for its operation id, changes its models, and
@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from . import text
-from .models import Audience, Event, Stage, Workshop
+from .. import text
+from ..models import Audience, Event, Stage, Workshop
 
 AUDIENCES = tuple(Audience.values)
 OP_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
