@@ -11,8 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from workshops.registry import StageKind, register
+from workshops.registry import Item, StageKind, register
 from workshops.text import clean_key, clean_text
+from workshops.trace import document_refs, ref
 
 from .forms import WallConfigForm
 from .models import (
@@ -122,7 +123,8 @@ def wall_report_context(stage):
 def wall_export(stage, people):
     """Themes and post-its; authors as the document's participant refs (none if anonymous)."""
     clusters = list(stage.clusters.all())
-    themes = {cluster.pk: ref for ref, cluster in enumerate(clusters, 1)}
+    themes = {cluster.pk: index for index, cluster in enumerate(clusters, 1)}
+    names = document_refs()
     return {
         "clusters": [{"ref": themes[c.pk], "name": c.name} for c in clusters],
         "postits": [
@@ -133,6 +135,7 @@ def wall_export(stage, people):
                 "author": None if stage.anonymous else people.get(p.author_id),
                 "cluster": themes.get(p.cluster_id),
                 "created_at": p.created_at.isoformat(),
+                "trace_ref": names.name(p),
             }
             for p in PostIt.objects.filter(stage=stage).order_by("created_at", "pk")
         ],
@@ -141,9 +144,10 @@ def wall_export(stage, people):
 
 def wall_import(stage, data, people):
     """Recreate a wall from `wall_export` data (a new workshop, nobody in its room yet)."""
-    from workshops.transfer import store, text_of
+    from workshops.exports.transfer import store, text_of
 
     data = data if isinstance(data, dict) else {}
+    names = document_refs()
     themes = {}
     for position, item in enumerate(data.get("clusters") or [], 1):
         themes[item["ref"]] = store(
@@ -153,7 +157,7 @@ def wall_import(stage, data, people):
         )
     for item in data.get("postits") or []:
         colour = item.get("colour") if item.get("colour") in Colour.values else Colour.YELLOW
-        store(
+        postit = store(
             PostIt(
                 workshop=stage.workshop,
                 stage=stage,
@@ -164,6 +168,7 @@ def wall_import(stage, data, people):
                 cluster=themes.get(item.get("cluster")),
             )
         )
+        names.bind(item.get("trace_ref"), postit)
 
 
 def wall_rows(stage):
@@ -261,6 +266,16 @@ def wall_config():
     return {"columns": [{"key": "ideas", "label": _("Post-its"), "colour": "yellow"}]}
 
 
+def wall_items(stage):
+    """The wall's post-its, for votes and promotion (hidden ones are not offered)."""
+    if stage.is_hidden:
+        return []
+    return [
+        Item(ref(p), "postit", p.text, stage.pk, p.author_id, p)
+        for p in PostIt.objects.filter(stage=stage).select_related("stage")
+    ]
+
+
 def register_all():
     register(
         StageKind(
@@ -279,6 +294,7 @@ def register_all():
             rows=wall_rows,
             clean_config=wall_clean_config,
             config_form=WallConfigForm,
+            items=wall_items,
         )
     )
     register(
@@ -297,5 +313,6 @@ def register_all():
             rows=wall_rows,
             clean_config=wall_clean_config,
             config_form=WallConfigForm,
+            items=wall_items,
         )
     )

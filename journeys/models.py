@@ -90,3 +90,9 @@ class PostIt(models.Model):
 
     def get_colour_meaning(self):
         return COLOUR_MEANINGS.get(self.colour) or self.get_colour_display()
+
+    def trace_label(self):
+        """Where it sits and what it says, for "comes from…" / "led to…" (plain text)."""
+        text = " ".join(self.text.split())
+        text = text if len(text) <= 60 else text[:59] + "…"
+        return f"{self.stage.title} · « {text} » {self.icon}"

@@ -14,8 +14,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from workshops.registry import StageKind, register
+from workshops.registry import Item, StageKind, register
 from workshops.text import clean_key, clean_text
+from workshops.trace import document_refs, ref
 
 from . import layout
 from .models import KIND_ICONS, RATING_ICONS, Actor, Circle, Flow, FlowKind, Rating, Scope
@@ -269,6 +270,7 @@ def map_report_context(stage):
 def map_export(stage, people):
     actors = list(Actor.objects.filter(stage=stage).order_by("pk"))
     refs = {actor.pk: index for index, actor in enumerate(actors, 1)}
+    names = document_refs()
     return {
         "actors": [
             {
@@ -282,6 +284,7 @@ def map_export(stage, people):
                 "y": a.y,
                 "author": people.get(a.author_id),
                 "created_at": a.created_at.isoformat(),
+                "trace_ref": names.name(a),
             }
             for a in actors
         ],
@@ -298,6 +301,7 @@ def map_export(stage, people):
                 "rated_by": people.get(f.rated_by_id),
                 "author": people.get(f.author_id),
                 "created_at": f.created_at.isoformat(),
+                "trace_ref": names.name(f),
             }
             for f in Flow.objects.filter(stage=stage).order_by("pk")
         ],
@@ -306,9 +310,10 @@ def map_export(stage, people):
 
 def map_import(stage, data, people):
     """Recreate a map from `map_export` data (a new workshop, nobody in its room yet)."""
-    from workshops.transfer import store, text_of
+    from workshops.exports.transfer import store, text_of
 
     data = data if isinstance(data, dict) else {}
+    names = document_refs()
     actors = {}
     for item in data.get("actors") or []:
         circle = item.get("circle")
@@ -319,7 +324,7 @@ def map_import(stage, data, people):
             x = y = None
         else:
             x, y = layout.clamp_position(x, y)
-        actors[item["ref"]] = store(
+        actor = actors[item["ref"]] = store(
             Actor(
                 workshop=stage.workshop,
                 stage=stage,
@@ -333,10 +338,11 @@ def map_import(stage, data, people):
                 author=people.get(item.get("author")),
             )
         )
+        names.bind(item.get("trace_ref"), actor)
     for item in data.get("flows") or []:
         if item.get("kind") not in FlowKind.values:
             raise ValueError(f"unknown flow kind {item.get('kind')!r}")
-        store(
+        flow = store(
             Flow(
                 workshop=stage.workshop,
                 stage=stage,
@@ -352,6 +358,7 @@ def map_import(stage, data, people):
                 author=people.get(item.get("author")),
             )
         )
+        names.bind(item.get("trace_ref"), flow)
 
 
 def map_rows(stage):
@@ -380,6 +387,14 @@ def map_owners(stage):
     return {}
 
 
+def map_items(stage):
+    """The map's flows, for votes and promotion (a flow in friction becomes a tension)."""
+    return [
+        Item(ref(f), "flow", f.label, stage.pk, f.author_id, f)
+        for f in Flow.objects.filter(stage=stage).select_related("source", "target")
+    ]
+
+
 def register_all():
     register(
         StageKind(
@@ -397,5 +412,6 @@ def register_all():
             rows=map_rows,
             owners=map_owners,
             clean_config=map_clean_config,
+            items=map_items,
         )
     )

@@ -99,6 +99,9 @@ class Actor(models.Model):
     def __str__(self):
         return self.name or self.get_circle_display()
 
+    def trace_label(self):
+        return f"{self}, {self.get_circle_display()}"
+
     def move_to(self, x, y):
         """Where the facilitator put it (already clamped to the map); None, None puts it back."""
         if x is None or y is None:
@@ -192,3 +195,7 @@ class Flow(models.Model):
 
     def rating_label(self):
         return self.get_rating_display() if self.rating else _("Not rated")
+
+    def trace_label(self):
+        """The flow, its ends and its rating, for "comes from…" / "led to…" (plain text)."""
+        return f"{self.source.name} → {self.target.name} · {self.label} {self.rating_icon}"

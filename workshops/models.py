@@ -447,3 +447,47 @@ class ServerProcess(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Trace(models.Model):
+    """One object came from another: a post-it became a tension, an idea a sheet.
+
+    Any stage app links its objects without importing another stage app: an
+    end is named by its model's label (`journeys.postit`) and its pk, and each
+    end keeps the plain-text label it had when linked (refreshed by
+    `trace.relabel()`), so a board lists "comes from…" and "led to…" from these
+    rows alone, and a deleted origin still says what it was. See
+    `workshops/trace.py`.
+    """
+
+    class How(models.TextChoices):
+        PROMOTED = "promoted", _("promoted")
+        REWORDED = "reworded", _("reworded")
+        MERGED = "merged", _("merged")
+        ANSWERS = "answers", _("answers")
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="traces")
+    origin_type = models.CharField(max_length=60)
+    origin_id = models.PositiveBigIntegerField()
+    origin_label = models.CharField(max_length=200, validators=[validate_printable_line])
+    derived_type = models.CharField(max_length=60)
+    derived_id = models.PositiveBigIntegerField()
+    derived_label = models.CharField(max_length=200, validators=[validate_printable_line])
+    how = models.CharField(max_length=12, choices=How.choices, default=How.PROMOTED)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["origin_type", "origin_id", "derived_type", "derived_id"],
+                name="one_trace_per_pair",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["origin_type", "origin_id"], name="trace_origin"),
+            models.Index(fields=["derived_type", "derived_id"], name="trace_derived"),
+        ]
+
+    def __str__(self):
+        return f"{self.origin_type}:{self.origin_id} -> {self.derived_type}:{self.derived_id}"

@@ -31,7 +31,7 @@ class StageKind:
     export: Callable = field(default=lambda stage, people: [])
     # The inverse, into a new stage: (stage, data, people) with `people` ref -> Participant.
     import_: Callable = field(default=lambda stage, data, people: None)
-    # The stage's rows for the CSV export: stage -> list of dicts (see workshops/transfer.py).
+    # The stage's rows for the CSV export: stage -> list of dicts (workshops/exports/transfer.py).
     rows: Callable = field(default=lambda stage: [])
     # Which participant owns which of the stage's objects: stage -> {pid: [ids]}.
     owners: Callable = field(default=lambda stage: {})
@@ -47,6 +47,26 @@ class StageKind:
     # The stage's config as it may be stored: config -> config, or ValidationError.
     # Stage.clean() calls it, so the stage editor and the import are both checked.
     clean_config: Callable = field(default=lambda config: config)
+    # What the stage offers to generic mechanisms (votes, promotion, later
+    # stages): stage -> list of `Item`. A later stage finds, say, the
+    # challenges of the workshop with `workshop_items(workshop, "challenge")`.
+    items: Callable = field(default=lambda stage: [])
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing on a stage that others may point at: vote for, promote, answer.
+
+    `ref` is `workshops.trace.ref(obj)`; `type` says what it is ("postit",
+    "flow", "tension", "challenge", "idea"…); `text` is plain text.
+    """
+
+    ref: str
+    type: str
+    text: str
+    stage_id: int
+    author_id: int | None = None
+    obj: object = None
 
 
 _kinds: dict[str, StageKind] = {}
@@ -74,6 +94,16 @@ def kind_choices():
 
 def all_kinds():
     return list(_kinds.values())
+
+
+def workshop_items(workshop, type=None):
+    """Every stage's items, in stage order; only those of `type` if given."""
+    found = []
+    for stage in workshop.stages.all():
+        found.extend(
+            item for item in get_kind(stage.kind).items(stage) if type is None or item.type == type
+        )
+    return found
 
 
 def opening_kind():
