@@ -1,1 +1,5 @@
-"""Votes, action sheets and commitments arrive with their own issue."""
+"""The commitments app's models live in one module per topic; they are gathered here.
+
+Each topic (ideas and votes, action sheets, reciprocal commitments and the
+promise, the commitment tree) adds one import line below.
+"""

@@ -271,7 +271,7 @@ def wall_items(stage):
     if stage.is_hidden:
         return []
     return [
-        Item(ref(p), "postit", p.text, stage.pk, p.author_id, p)
+        Item(ref(p), "postit", p.text, stage.pk, p.author_id, p, mark=p.colour)
         for p in PostIt.objects.filter(stage=stage).select_related("stage")
     ]
 

@@ -390,7 +390,7 @@ def map_owners(stage):
 def map_items(stage):
     """The map's flows, for votes and promotion (a flow in friction becomes a tension)."""
     return [
-        Item(ref(f), "flow", f.label, stage.pk, f.author_id, f)
+        Item(ref(f), "flow", f.label, stage.pk, f.author_id, f, mark=f.rating)
         for f in Flow.objects.filter(stage=stage).select_related("source", "target")
     ]
 

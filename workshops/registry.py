@@ -51,6 +51,12 @@ class StageKind:
     # stages): stage -> list of `Item`. A later stage finds, say, the
     # challenges of the workshop with `workshop_items(workshop, "challenge")`.
     items: Callable = field(default=lambda stage: [])
+    # Item types that can be promoted into a stage of this kind (a tension from a
+    # red post-it or a flow in friction), and how: (stage, item, participant, op_id)
+    # -> the new object. The kind's own action does it, with `room_write` and
+    # `trace.link(item.obj, new)`, so the origin shows what it led to.
+    accepts: tuple = ()
+    promote: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,8 @@ class Item:
     stage_id: int
     author_id: int | None = None
     obj: object = None
+    # Its colour or rating, for filters and promotion: "red", "orange", "friction"…
+    mark: str = ""
 
 
 _kinds: dict[str, StageKind] = {}
@@ -104,6 +112,15 @@ def workshop_items(workshop, type=None):
             item for item in get_kind(stage.kind).items(stage) if type is None or item.type == type
         )
     return found
+
+
+def promotion_targets(workshop, item_type):
+    """The workshop's stages that accept items of `item_type`, in stage order."""
+    return [
+        stage
+        for stage in workshop.stages.all()
+        if item_type in get_kind(stage.kind).accepts and get_kind(stage.kind).promote
+    ]
 
 
 def opening_kind():
