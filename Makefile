@@ -111,7 +111,7 @@ bench: $(VENV)/.installed-test
 soak: $(VENV)/.installed-test
 	SOAK=1 SOAK_SECONDS="$${SOAK_SECONDS:-300}" $(PY) -m pytest -q -s -m soak tests/faults
 	FUZZ_FIRST="$${FUZZ_FIRST:-1000}" FUZZ_RUNS="$${FUZZ_RUNS:-2000}" \
-	  $(PY) -m pytest -q -s tests/test_sync_fuzz.py -k random_faults
+	  $(PY) -m pytest -q -s tests/sync_fuzz/ -k random_faults
 
 ## run-cluster: WORKERS (2) Daphne workers on PostgreSQL + Redis behind a balancer on PORT
 run-cluster: $(VENV)/.installed

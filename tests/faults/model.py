@@ -1,6 +1,6 @@
 """What a live page shows, modelled: a small DOM and htmx's out-of-band swaps.
 
-Shared by the sync fuzz (tests/test_sync_fuzz.py), the fault tests against
+Shared by the sync fuzz (tests/sync_fuzz/), the fault tests against
 real servers (tests/faults/, tests/scaleout/) and their soaks. `Board` is a
 page's DOM as htmx 2's `swap(document.body, html, {swapStyle: "none"})` and
 live.js's `htmx:oobBeforeSwap` handler leave it; `LivePage` is live.js's
