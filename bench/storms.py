@@ -212,7 +212,8 @@ async def _changes(room, writers, count, spread):
             results.append(await room.facilitator_change(i))
 
     t0 = time.perf_counter()
-    await asyncio.gather(facilitator(), *(writer(p, q) for p, q in zip(writers, queues, strict=True)))
+    jobs = zip(writers, queues, strict=True)
+    await asyncio.gather(facilitator(), *(writer(p, q) for p, q in jobs))
     return results
 
 
