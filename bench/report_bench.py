@@ -8,6 +8,7 @@ It then times `workshops.exports.report.write_pdf` and returns
 {"postits": 300, "seconds": ..., ...}, printing one line.
 
     .venv/bin/python bench/report_bench.py
+    .venv/bin/python bench/report_bench.py --keep DIR   # DIR/report.pdf, DIR/report.prof
 """
 
 import json
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTITS = 300
 
 
-def run() -> dict:
+def run(keep=None) -> dict:
     with tempfile.TemporaryDirectory(prefix="reciproque-report-bench-") as var_dir:
         env = {
             k: v
@@ -30,6 +31,8 @@ def run() -> dict:
             if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH", "DJANGO_SETTINGS_MODULE")
         }
         env.update(RECIPROQUE_VAR_DIR=var_dir, DJANGO_SETTINGS_MODULE="config.settings")
+        if keep:
+            env["REPORT_BENCH_KEEP"] = str(Path(keep).resolve())
         child = subprocess.run(
             [sys.executable, __file__, "--child"],
             cwd=ROOT,
@@ -151,6 +154,18 @@ def _child():
     started, cpu = time.perf_counter(), time.process_time()
     report.write_pdf(workshop, path)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    if keep := os.environ.get("REPORT_BENCH_KEEP"):
+        # `--keep DIR`: the PDF, and a cProfile of one more rendering, for a look.
+        import cProfile
+        import shutil
+
+        shutil.copy(path, Path(keep) / "report.pdf")
+        cProfile.runctx(
+            "report.write_pdf(workshop, path)",
+            globals(),
+            {"report": report, "workshop": workshop, "path": path},
+            str(Path(keep) / "report.prof"),
+        )
     pages = _pages(path)
     print(
         json.dumps(
@@ -182,5 +197,7 @@ def _pages(path):
 if __name__ == "__main__":
     if "--child" in sys.argv:
         _child()
+    elif "--keep" in sys.argv:
+        run(keep=sys.argv[sys.argv.index("--keep") + 1])
     else:
         run()

@@ -1,5 +1,7 @@
 """Writes on post-it walls. Each is one transaction, one event, one push."""
 
+import re
+
 from django.conf import settings
 from django.db.models import Max
 from django.utils.translation import gettext as _
@@ -186,9 +188,20 @@ def _check_author(postit, participant):
         raise ActionError(_("You can only change your own post-its."), status=403)
 
 
+# Whitespace-only text between two tags: the template's indentation. A browser
+# collapses any run of it to one space, so one newline draws the same.
+_INDENT_RE = re.compile(r">\s{2,}<")
+
+
+def _compact(html):
+    """A pushed fragment without the template's indentation (a fifth of a post-it's
+    frame, sent to every page and kept in the log); it draws the same."""
+    return _INDENT_RE.sub(">\n<", html).strip()
+
+
 def _frames(workshop, partial, **context):
     """A post-it's fragments are the same for every audience: rendered once."""
-    html = render_part(workshop, f"{TEMPLATE}#{partial}", None, **_wall_bits(context))
+    html = _compact(render_part(workshop, f"{TEMPLATE}#{partial}", None, **_wall_bits(context)))
     return dict.fromkeys(AUDIENCES, html)
 
 
@@ -212,12 +225,14 @@ def _emit_postit(workshop, stage, postit, type, op_id, participant):
     by_phone = participant is not None and not participant.added_by_facilitator
     if hidden and by_phone:
         # Only the author sees a private post-it's text before the reveal.
-        author_frame = render_part(
-            workshop,
-            f"{TEMPLATE}#{partial}",
-            "participant",
-            **_wall_bits({"stage": stage, "postit": postit, "hidden_count": hidden_count}),
-            author_view=True,
+        author_frame = _compact(
+            render_part(
+                workshop,
+                f"{TEMPLATE}#{partial}",
+                "participant",
+                **_wall_bits({"stage": stage, "postit": postit, "hidden_count": hidden_count}),
+                author_view=True,
+            )
         )
     owners = {participant.pk: [postit.pk]} if by_phone else {}
     payload = {
