@@ -53,56 +53,14 @@ def fetch_one(model, where, params, for_update=False):
 
     Every write loads its workshop, stage and participant. `.get()` builds
     and compiles a query each time: 0.25–0.35 ms apiece on a small machine,
-    against 0.06–0.12 ms for `raw()`, which still builds a query and looks
-    up every field's converters on each call (docs/performance.md). Here the
-    column list and the converters are worked out once per model, the row
-    read with a cursor and handed to `Model.from_db` as the ORM does. For the
-    lookups every request or write makes (access.py, the actions); elsewhere,
-    the ORM.
+    against 0.06–0.12 ms for `raw()`, which still converts every field
+    (docs/performance.md). For the lookups every request or write makes
+    (access.py, the actions); elsewhere, the ORM.
     """
-    columns, attnames, converters = _row_loader(model)
-    sql = f"SELECT {columns} FROM {model._meta.db_table} WHERE {where} LIMIT 1"
+    sql = f"SELECT * FROM {model._meta.db_table} WHERE {where} LIMIT 1"
     if for_update and connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    if converters:
-        row = list(row)
-        for index, functions, expression in converters:
-            value = row[index]
-            for function in functions:
-                value = function(value, expression, connection)
-            row[index] = value
-    return model.from_db(connection.alias, attnames, row)
-
-
-_ROW_LOADERS = {}
-
-
-def _row_loader(model):
-    """(quoted columns, attnames, [(index, converters, column expression)]) for `model`."""
-    key = (model, connection.alias, connection.vendor)
-    loader = _ROW_LOADERS.get(key)
-    if loader is None:
-        fields = model._meta.concrete_fields
-        quote = connection.ops.quote_name
-        converters = []
-        for index, field in enumerate(fields):
-            column = field.get_col(model._meta.db_table)
-            functions = connection.ops.get_db_converters(column) + column.get_db_converters(
-                connection
-            )
-            if functions:
-                converters.append((index, functions, column))
-        loader = _ROW_LOADERS[key] = (
-            ", ".join(quote(f.column) for f in fields),
-            [f.attname for f in fields],
-            converters,
-        )
-    return loader
+    return next(iter(model.objects.raw(sql, params)), None)
 
 
 def lock_workshop(workshop_id):
