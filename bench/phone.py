@@ -29,7 +29,6 @@ what a phone does and nothing the server does not see:
 """
 
 import asyncio
-import base64
 import gzip
 import html
 import json
@@ -40,7 +39,7 @@ import time
 import urllib.parse
 from html.parser import HTMLParser
 
-from bench.wsclient import HttpConnection, mask_frame
+from bench.wsclient import HttpConnection, WebSocket
 
 PING_SECONDS = 15.0
 GAP_SECONDS = 1.0
@@ -113,112 +112,29 @@ def parse_page(text):
     return parser
 
 
-class PageSocket(asyncio.Protocol):
+class PageSocket(WebSocket):
     """The live page's websocket, bytes in and out; its page does the rest."""
 
     def __init__(self, page, path, headers):
+        super().__init__(path, f"{page.host}:{page.port}", (("User-Agent", PHONE_UA), *headers))
         self.page = page
-        self.path = path
-        self.headers = headers
-        self.transport = None
-        self.buffer = bytearray()
-        self.open = False
-        loop = asyncio.get_running_loop()
-        self.opened = loop.create_future()
-        self.fragments = None
-
-    def connection_made(self, transport):
-        self.transport = transport
-        key = base64.b64encode(secrets.token_bytes(16)).decode()
-        lines = [
-            f"GET {self.path} HTTP/1.1",
-            f"Host: {self.page.host}:{self.page.port}",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            f"Sec-WebSocket-Key: {key}",
-            "Sec-WebSocket-Version: 13",
-            f"User-Agent: {PHONE_UA}",
-            *(f"{k}: {v}" for k, v in self.headers),
-        ]
-        transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
 
     def connection_lost(self, exc):
         was_open = self.open
-        self.open = False
-        if not self.opened.done():
-            self.opened.set_exception(ConnectionError(f"closed before the upgrade: {exc}"))
+        super().connection_lost(exc)
         self.page._closed(self, was_open)
-
-    def send_text(self, text):
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(mask_frame(0x1, text.encode()))
-
-    def close(self):
-        if self.transport is not None and not self.transport.is_closing():
-            try:
-                self.transport.write(mask_frame(0x8, (1000).to_bytes(2, "big")))
-            finally:
-                self.transport.close()
 
     def abort(self):
         """The access point went away: no closing handshake."""
         if self.transport is not None:
             self.transport.abort()
 
-    def data_received(self, data):
-        now = time.perf_counter()
-        buffer = self.buffer
-        buffer += data
-        if not self.open:
-            end = buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            status = bytes(buffer[:end]).split(b"\r\n", 1)[0]
-            del buffer[: end + 4]
-            if b" 101 " not in status + b" ":
-                self.opened.set_exception(ConnectionError(status.decode("latin-1")))
-                self.transport.close()
-                return
-            self.open = True
-            self.opened.set_result(True)
-        position, size = 0, len(buffer)
-        while size - position >= 2:
-            first, second = buffer[position], buffer[position + 1]
-            length, header = second & 0x7F, 2
-            if length == 126:
-                if size - position < 4:
-                    break
-                length, header = int.from_bytes(buffer[position + 2 : position + 4], "big"), 4
-            elif length == 127:
-                if size - position < 10:
-                    break
-                length, header = int.from_bytes(buffer[position + 2 : position + 10], "big"), 10
-            if size - position < header + length:
-                break
-            start = position + header
-            position = start + length
-            payload = bytes(buffer[start:position])
-            fin, opcode = first & 0x80, first & 0x0F
-            if opcode == 0x0:
-                self.fragments += payload
-                if fin:
-                    payload, self.fragments = bytes(self.fragments), None
-                    self.page._message(payload, now)
-            elif opcode in (0x1, 0x2):
-                if fin:
-                    self.page._message(payload, now)
-                else:
-                    self.fragments = bytearray(payload)
-            elif opcode == 0x9:
-                if not self.transport.is_closing():
-                    self.transport.write(mask_frame(0xA, payload))
-            elif opcode == 0x8:
-                self.page.close_code = (
-                    int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
-                )
-                self.close()
-        if position:
-            del buffer[:position]
+    def _message(self, payload, now):
+        self.page._message(payload, now)
+
+    def _close_frame(self, payload):
+        self.page.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
+        self.close()
 
 
 class PhonePage:

@@ -39,36 +39,23 @@ def mask_frame(opcode, payload):
     return header + mask + masked
 
 
-class Socket(asyncio.Protocol):
-    """One websocket: records when each sequence number arrived.
+class WebSocket(asyncio.Protocol):
+    """A websocket client's bytes: the upgrade, frames in, masked frames out.
 
-    `mode="app"` speaks the live page's protocol (hello, resync, snapshot,
-    gaps); `mode="plain"` just records {"seq": n} frames. `received` maps a
-    sequence number to the perf_counter() time it first became known to this
-    socket, by a frame or by a snapshot that covers it.
+    Subclasses say what a message means (`_message`), and may read a frame in
+    place before it is copied (`_quick`), and act on the server's close frame
+    (`_close_frame`).
     """
 
-    def __init__(self, path, host, headers=(), mode="plain"):
+    def __init__(self, path, host, headers=()):
         self.path = path
         self.host = host
         self.headers = headers
-        self.mode = mode
         self.transport = None
         self.buffer = bytearray()
         self.open = False
         self.opened = asyncio.get_running_loop().create_future()
-        self.closed = asyncio.get_running_loop().create_future()
         self.fragments = None
-        self.received = {}
-        self.last = 0  # contiguous: every seq <= last is known (app mode)
-        self.synced = asyncio.Event()
-        self.frames = 0
-        self.bytes = 0
-        self.resyncs = 0
-        self.snapshots = 0
-        self.on_text = None  # plain mode: called with other (non-seq) messages
-        self.last_arrival = 0.0
-        self._gap_timer = None
 
     # Connection --------------------------------------------------------------
 
@@ -90,8 +77,6 @@ class Socket(asyncio.Protocol):
         self.open = False
         if not self.opened.done():
             self.opened.set_exception(ConnectionError(f"closed before the upgrade: {exc}"))
-        if not self.closed.done():
-            self.closed.set_result(exc)
 
     def send_text(self, text):
         if self.transport is not None and not self.transport.is_closing():
@@ -108,7 +93,6 @@ class Socket(asyncio.Protocol):
 
     def data_received(self, data):
         now = time.perf_counter()
-        self.last_arrival = now
         buffer = self.buffer
         buffer += data
         if not self.open:
@@ -143,19 +127,15 @@ class Socket(asyncio.Protocol):
                 break
             start = position + header
             position = start + length
-            if first == 0x81 and buffer.startswith(SEQ_PREFIX, start):
-                # The hot path: a whole {"seq": n, ...} frame; read n in place.
-                self.frames += 1
-                self.bytes += length
-                seq = int(buffer[start + 8 : buffer.index(b",", start + 8)])
-                if seq not in self.received:
-                    self.received[seq] = now
-                if self.mode == "app":
-                    self._advance(seq)
+            if self._quick(first, buffer, start, length, now):
                 continue
             self._frame(first & 0x80, first & 0x0F, bytes(buffer[start:position]), now)
         if position:
             del buffer[:position]
+
+    def _quick(self, first, buffer, start, length, now):
+        """Read a frame in place, without copying it; True if it was."""
+        return False
 
     def _frame(self, fin, opcode, payload, now):
         if opcode == 0x0:
@@ -172,7 +152,60 @@ class Socket(asyncio.Protocol):
             if self.transport is not None and not self.transport.is_closing():
                 self.transport.write(mask_frame(0xA, payload))
         elif opcode == 0x8:
-            self.close()
+            self._close_frame(payload)
+
+    def _close_frame(self, payload):
+        self.close()
+
+    def _message(self, payload, now):
+        raise NotImplementedError
+
+
+class Socket(WebSocket):
+    """One websocket: records when each sequence number arrived.
+
+    `mode="app"` speaks the live page's protocol (hello, resync, snapshot,
+    gaps); `mode="plain"` just records {"seq": n} frames. `received` maps a
+    sequence number to the perf_counter() time it first became known to this
+    socket, by a frame or by a snapshot that covers it.
+    """
+
+    def __init__(self, path, host, headers=(), mode="plain"):
+        super().__init__(path, host, headers)
+        self.mode = mode
+        self.closed = asyncio.get_running_loop().create_future()
+        self.received = {}
+        self.last = 0  # contiguous: every seq <= last is known (app mode)
+        self.synced = asyncio.Event()
+        self.frames = 0
+        self.bytes = 0
+        self.resyncs = 0
+        self.snapshots = 0
+        self.on_text = None  # plain mode: called with other (non-seq) messages
+        self.last_arrival = 0.0
+        self._gap_timer = None
+
+    def connection_lost(self, exc):
+        super().connection_lost(exc)
+        if not self.closed.done():
+            self.closed.set_result(exc)
+
+    def data_received(self, data):
+        self.last_arrival = time.perf_counter()
+        super().data_received(data)
+
+    def _quick(self, first, buffer, start, length, now):
+        if first != 0x81 or not buffer.startswith(SEQ_PREFIX, start):
+            return False
+        # The hot path: a whole {"seq": n, ...} frame; read n in place.
+        self.frames += 1
+        self.bytes += length
+        seq = int(buffer[start + 8 : buffer.index(b",", start + 8)])
+        if seq not in self.received:
+            self.received[seq] = now
+        if self.mode == "app":
+            self._advance(seq)
+        return True
 
     def _message(self, payload, now):
         self.frames += 1
