@@ -283,6 +283,12 @@ class Hub:
                     logger.warning("relay receive failed; retrying", exc_info=True)
                 failed = True
                 await asyncio.sleep(1)
+                # A restarted Redis has forgotten the groups, and the blocking pop
+                # that reconnects to it answers only when a message comes, which
+                # none will until this process is back in its groups: re-join as
+                # soon as Redis answers, not at the watchdog's next round.
+                if await self._rejoin_and_resync():
+                    failed = False
                 continue
             if failed:
                 # Back after an outage: re-join groups, and have pages catch up.
@@ -292,12 +298,18 @@ class Hub:
                 self._arrive(msg["workshop"], msg["m"])
 
     async def _rejoin_and_resync(self):
+        """Re-join every room's group and have its pages catch up; False if Redis is still down."""
+        if not self.rooms:
+            return False  # nothing to re-join; a room that opens joins its group itself
         for workshop_id in list(self.rooms):
             try:
                 await self._group_add(workshop_id)
             except Exception:
-                logger.warning("group_add failed on rejoin", exc_info=True)
+                logger.debug("group_add failed on rejoin", exc_info=True)
+                return False
+        for workshop_id in list(self.rooms):
             self.resync_room(workshop_id)
+        return True
 
     def resync_room(self, workshop_id):
         for consumer in list(self.rooms.get(workshop_id, ())):
