@@ -12,13 +12,9 @@ urlpatterns = [
         ideas.add_challenge,
         name="add_challenge",
     ),
-    path(
-        "workshops/<int:pk>/stages/<int:stage_pk>/ideas/promote/", ideas.promote, name="promote"
-    ),
+    path("workshops/<int:pk>/stages/<int:stage_pk>/ideas/promote/", ideas.promote, name="promote"),
     path("workshops/<int:pk>/stages/<int:stage_pk>/ideas/merge/", ideas.merge, name="merge"),
-    path(
-        "workshops/<int:pk>/stages/<int:stage_pk>/votes/open/", votes.open_vote, name="open_vote"
-    ),
+    path("workshops/<int:pk>/stages/<int:stage_pk>/votes/open/", votes.open_vote, name="open_vote"),
     path("workshops/<int:pk>/votes/<int:vote_pk>/close/", votes.close_vote, name="close_vote"),
     path("w/<int:pk>/votes/<int:vote_pk>/dot/", votes.add_dot, name="add_dot"),
     path("w/<int:pk>/votes/<int:vote_pk>/undot/", votes.remove_dot, name="remove_dot"),

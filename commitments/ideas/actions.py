@@ -24,8 +24,14 @@ MAX_CHALLENGES = 60
 
 def add_challenge(stage, *, participant, text, op_id=None):
     """A "how might we…?" written on the stage itself."""
-    with room_write(stage.workshop_id, op_id=op_id, participant=participant,
-                    stage_id=stage.pk, writing=True, **_IDEAS) as w:
+    with room_write(
+        stage.workshop_id,
+        op_id=op_id,
+        participant=participant,
+        stage_id=stage.pk,
+        writing=True,
+        **_IDEAS,
+    ) as w:
         if w.prior:
             return Challenge.objects.filter(pk=w.prior.payload.get("challenge")).first()
         text = " ".join(
@@ -36,15 +42,27 @@ def add_challenge(stage, *, participant, text, op_id=None):
         challenge = Challenge.objects.create(
             workshop=w.workshop, stage=w.stage, text=text, author=participant
         )
-        emit_stage(w.workshop, w.stage, "commitments.challenge_added",
-                   {"challenge": challenge.pk}, op_id, participant)
+        emit_stage(
+            w.workshop,
+            w.stage,
+            "commitments.challenge_added",
+            {"challenge": challenge.pk},
+            op_id,
+            participant,
+        )
     return challenge
 
 
 def add_idea(stage, *, participant, text, challenge="", op_id=None):
     """An idea under the challenge picked ("c<pk>" for this stage's, a ref for another's)."""
-    with room_write(stage.workshop_id, op_id=op_id, participant=participant,
-                    stage_id=stage.pk, writing=True, **_IDEAS) as w:
+    with room_write(
+        stage.workshop_id,
+        op_id=op_id,
+        participant=participant,
+        stage_id=stage.pk,
+        writing=True,
+        **_IDEAS,
+    ) as w:
         if w.prior:
             return Idea.objects.filter(pk=w.prior.payload.get("idea")).first()
         text = clean_text(text, IDEA_MAX_LENGTH, empty=_("Write your idea."))
@@ -61,15 +79,22 @@ def add_idea(stage, *, participant, text, challenge="", op_id=None):
         )
         if origin is not None:
             link(origin, idea, Trace.How.ANSWERS)
-        emit_stage(w.workshop, w.stage, "commitments.idea_added", {"idea": idea.pk}, op_id,
-                   participant)
+        emit_stage(
+            w.workshop, w.stage, "commitments.idea_added", {"idea": idea.pk}, op_id, participant
+        )
     return idea
 
 
 def promote_item(stage, item, *, participant=None, challenge="", op_id=None):
     """A post-it (a `registry.Item` of an accepted type) becomes an idea; it keeps its origin."""
-    with room_write(stage.workshop_id, op_id=op_id, participant=participant,
-                    stage_id=stage.pk, writing=True, **_IDEAS) as w:
+    with room_write(
+        stage.workshop_id,
+        op_id=op_id,
+        participant=participant,
+        stage_id=stage.pk,
+        writing=True,
+        **_IDEAS,
+    ) as w:
         if w.prior:
             return Idea.objects.filter(pk=w.prior.payload.get("idea")).first()
         if item is None or item.type not in ACCEPTS or item.obj is None:
@@ -87,16 +112,20 @@ def promote_item(stage, item, *, participant=None, challenge="", op_id=None):
         link(item.obj, idea, Trace.How.PROMOTED)
         if origin is not None:
             link(origin, idea, Trace.How.ANSWERS)
-        emit_stage(w.workshop, w.stage, "commitments.idea_promoted",
-                   {"idea": idea.pk, "from": item.ref}, op_id, participant)
+        emit_stage(
+            w.workshop,
+            w.stage,
+            "commitments.idea_promoted",
+            {"idea": idea.pk, "from": item.ref},
+            op_id,
+            participant,
+        )
     return idea
 
 
 def find_promotable(stage, value):
     """The accepted item (a post-it of another stage) that `value` names, or None."""
-    return next(
-        (i for t in ACCEPTS for i in other_items(stage).get(t, []) if i.ref == value), None
-    )
+    return next((i for t in ACCEPTS for i in other_items(stage).get(t, []) if i.ref == value), None)
 
 
 def merge_ideas(stage, *, source, target, op_id=None):
@@ -131,8 +160,13 @@ def merge_ideas(stage, *, source, target, op_id=None):
                 },
             )
         link(source, target, Trace.How.MERGED)
-        emit_stage(w.workshop, w.stage, "commitments.ideas_merged",
-                   {"idea": target.pk, "merged": source.pk}, op_id)
+        emit_stage(
+            w.workshop,
+            w.stage,
+            "commitments.ideas_merged",
+            {"idea": target.pk, "merged": source.pk},
+            op_id,
+        )
     return target
 
 

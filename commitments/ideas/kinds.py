@@ -9,9 +9,10 @@ promoted from a post-it (`accepts`), and keeps its origin through
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from workshops.models import Trace
 from workshops.registry import Item, StageKind, get_kind, register
 from workshops.text import clean_key
-from workshops.trace import document_refs, links_for, ref, resolve
+from workshops.trace import Links, document_refs, links_for, ref, resolve
 
 from ..votes import tally
 from ..votes.models import Dot, Vote
@@ -53,6 +54,16 @@ def other_items(stage):
     return found
 
 
+def _shown(links):
+    """An object's chips without "answers": the board already puts an idea under its challenge."""
+    if not links:
+        return links
+    return Links(
+        [t for t in links.came_from if t.how != Trace.How.ANSWERS],
+        [t for t in links.led_to if t.how != Trace.How.ANSWERS],
+    )
+
+
 def build_ideas(stage, audience="report", participant=None):
     """Everything the board and the report draw, read in a fixed number of queries."""
     everything = list(
@@ -65,12 +76,18 @@ def build_ideas(stage, audience="report", participant=None):
     by_pk = {i.pk: i for i in everything}
     for idea in everything:
         idea.joined = []
-        idea.links = links[idea]
+        idea.links = _shown(links[idea])
     for idea in everything:
         if idea.merged_into_id in by_pk:
             by_pk[idea.merged_into_id].joined.append(idea)
     groups = [
-        {"key": challenge_key(c), "text": c.text, "challenge": c, "links": links[c], "ideas": []}
+        {
+            "key": challenge_key(c),
+            "text": c.text,
+            "challenge": c,
+            "links": _shown(links[c]),
+            "ideas": [],
+        }
         for c in challenges
     ]
     groups += [
@@ -199,8 +216,11 @@ def ideas_export(stage, people):
             "hidden": v.hidden,
             "state": v.state,
             "dots": [
-                {"participant": people.get(d.participant_id), "item": external(d.item_ref),
-                 "budget": d.budget}
+                {
+                    "participant": people.get(d.participant_id),
+                    "item": external(d.item_ref),
+                    "budget": d.budget,
+                }
                 for d in v.dots.order_by("pk")
             ],
         }

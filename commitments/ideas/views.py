@@ -59,9 +59,7 @@ def promote(request, workshop, stage_pk):
     item = actions.find_promotable(stage, value)
     if item is None:
         raise ActionError(actions.gone_postit(), status=404)
-    actions.promote_item(
-        stage, item, challenge=request.POST.get("challenge", ""), op_id=op_id
-    )
+    actions.promote_item(stage, item, challenge=request.POST.get("challenge", ""), op_id=op_id)
     return done(request)
 
 

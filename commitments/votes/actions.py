@@ -171,25 +171,46 @@ def _emit_tally(workshop, stage, vote, items, kind, op_id, participant):
     payload = {"vote": vote.pk, "stage": stage.pk}
     current = Workshop.objects.filter(pk=workshop.pk).values_list("current_stage", flat=True)[0]
     if current != stage.pk:
-        emit(workshop, kind, payload, frames=dict.fromkeys(AUDIENCES, ""), op_id=op_id,
-             participant=participant)
+        emit(
+            workshop,
+            kind,
+            payload,
+            frames=dict.fromkeys(AUDIENCES, ""),
+            op_id=op_id,
+            participant=participant,
+        )
         return
     frames = {}
     for audience in AUDIENCES:
         context = tally.vote_context(stage, audience, None, items=items, vote=vote)
         html = ""
         if audience != "participant":
-            html += render_part(workshop, f"{TEMPLATE}#status_push", audience, stage=stage, **context)
+            html += render_part(
+                workshop, f"{TEMPLATE}#status_push", audience, stage=stage, **context
+            )
         if vote.shows_results:
-            html += render_part(workshop, f"{TEMPLATE}#results_push", audience, stage=stage, **context)
+            html += render_part(
+                workshop, f"{TEMPLATE}#results_push", audience, stage=stage, **context
+            )
         frames[audience] = html
     context = tally.vote_context(stage, "participant", participant, items=items, vote=vote)
     author = frames["participant"] + render_part(
-        workshop, f"{TEMPLATE}#ballot_push", "participant", stage=stage, participant=participant,
+        workshop,
+        f"{TEMPLATE}#ballot_push",
+        "participant",
+        stage=stage,
+        participant=participant,
         **context,
     )
-    emit(workshop, kind, payload, frames=frames, author_frame=author, op_id=op_id,
-         participant=participant)
+    emit(
+        workshop,
+        kind,
+        payload,
+        frames=frames,
+        author_frame=author,
+        op_id=op_id,
+        participant=participant,
+    )
 
 
 def emit_stage(workshop, stage, type, payload, op_id, participant=None, owners=None):
@@ -203,8 +224,9 @@ def emit_stage(workshop, stage, type, payload, op_id, participant=None, owners=N
         }
     else:
         frames = dict.fromkeys(AUDIENCES, "")
-    return emit(workshop, type, payload, frames=frames, op_id=op_id, participant=participant,
-                owners=owners)
+    return emit(
+        workshop, type, payload, frames=frames, op_id=op_id, participant=participant, owners=owners
+    )
 
 
 wrong_kind = gettext_lazy("This stage has no vote.")

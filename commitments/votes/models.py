@@ -1,4 +1,7 @@
-"""Dot votes on any stage's items, with one budget or two ("impact client" and "impact collaborateur")."""
+"""Dot votes on any stage's items, with one budget or two.
+
+The double budget ("impact client" and "impact collaborateur") gives the 2-D chart.
+"""
 
 from django.db import models
 from django.db.models import Q
@@ -95,7 +98,7 @@ class Vote(models.Model):
 
 
 class Dot(models.Model):
-    """One dot, one participant, one item, one budget. Counted only while its voter is in the room."""
+    """One dot: one participant, one item, one budget. Counted while its voter is in the room."""
 
     class Budget(models.TextChoices):
         FIRST = "first", _("first budget")
@@ -116,3 +119,6 @@ class Dot(models.Model):
                 condition=Q(budget__in=["first", "second"]), name="dot_budget_known"
             ),
         ]
+
+    def __str__(self):
+        return f"{self.item_ref} ({self.budget})"

@@ -126,14 +126,16 @@ def chart(vote, ranking):
     # Even steps up to a round top, so the middle (the quadrants' border) is on a tick.
     top += top % 2
 
+    # Half a dot of room on each side: a point at 0 or at the top stays inside the frame.
     def x_of(value):
-        return round(CHART_LEFT + width * value / top, 1)
+        return round(CHART_LEFT + width * (value + 0.5) / (top + 1), 1)
 
     def y_of(value):
-        return round(CHART_TOP + height - height * value / top, 1)
+        return round(CHART_TOP + height - height * (value + 0.5) / (top + 1), 1)
 
     points = []
     placed = Counter()
+    crowd = Counter((row["first"], row["second"]) for row in ranking)
     for row in sorted(ranking, key=lambda r: r["number"]):
         # Items on the same spot are fanned out a little, so each stays readable.
         spot = (row["first"], row["second"])
@@ -143,31 +145,50 @@ def chart(vote, ranking):
         y = y_of(row["second"])
         text = " ".join(row["item"].text.split())
         short = text if len(text) <= POINT_LABEL_MAX else text[: POINT_LABEL_MAX - 1] + "…"
-        right_side = x > CHART_LEFT + width * 0.7
+        right_side = x > CHART_LEFT + width * 0.55
         points.append(
             {
                 "row": row,
                 "x": x,
                 "y": y,
-                "label": short,
+                # Items sharing a spot show their numbers only (the ranking gives their text).
+                "label": short if crowd[spot] == 1 else "",
                 "label_x": x - POINT_RADIUS - 6 if right_side else x + POINT_RADIUS + 6,
                 "anchor": "end" if right_side else "start",
             }
         )
     middle_x, middle_y = x_of(top / 2), y_of(top / 2)
-    ticks = [
-        {"value": v, "x": x_of(v), "y": y_of(v)} for v in range(0, top + 1, max(top // 4, 1))
-    ]
+    ticks = [{"value": v, "x": x_of(v), "y": y_of(v)} for v in range(0, top + 1, max(top // 4, 1))]
     right, bottom = CHART_LEFT + width, CHART_TOP + height
     quadrants = [
-        {"key": "both", "label": _("Both sides win"), "x": right - 8, "y": CHART_TOP + 22,
-         "anchor": "end"},
-        {"key": "employee", "label": _("Employees win"), "x": CHART_LEFT + 8,
-         "y": CHART_TOP + 22, "anchor": "start"},
-        {"key": "client", "label": _("Clients win"), "x": right - 8, "y": bottom - 10,
-         "anchor": "end"},
-        {"key": "neither", "label": _("Small gain"), "x": CHART_LEFT + 8, "y": bottom - 10,
-         "anchor": "start"},
+        {
+            "key": "both",
+            "label": _("Both sides win"),
+            "x": right - 8,
+            "y": CHART_TOP + 22,
+            "anchor": "end",
+        },
+        {
+            "key": "employee",
+            "label": _("Employees win"),
+            "x": CHART_LEFT + 8,
+            "y": CHART_TOP + 22,
+            "anchor": "start",
+        },
+        {
+            "key": "client",
+            "label": _("Clients win"),
+            "x": right - 8,
+            "y": bottom - 10,
+            "anchor": "end",
+        },
+        {
+            "key": "neither",
+            "label": _("Small gain"),
+            "x": CHART_LEFT + 8,
+            "y": bottom - 10,
+            "anchor": "start",
+        },
     ]
     return {
         "width": CHART_WIDTH,

@@ -97,6 +97,11 @@ def _ballot(request, workshop, participant, vote):
         return render(
             request,
             f"{TEMPLATE}#ballot",
-            {"workshop": workshop, "stage": stage, "participant": participant,
-             "audience": "participant", **context},
+            {
+                "workshop": workshop,
+                "stage": stage,
+                "participant": participant,
+                "audience": "participant",
+                **context,
+            },
         )
