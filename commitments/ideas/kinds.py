@@ -7,7 +7,7 @@ promoted from a post-it (`accepts`), and keeps its origin through
 """
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from workshops.models import Trace
 from workshops.registry import Item, StageKind, get_kind, register
@@ -321,7 +321,10 @@ def ideas_rows(stage):
                 {
                     "type": _("idea"),
                     "category": group["text"],
-                    "state": _("%(count)d dots") % {"count": row["total"]} if row else "",
+                    "state": ngettext("%(count)d dot", "%(count)d dots", row["total"])
+                    % {"count": row["total"]}
+                    if row
+                    else "",
                     "text": "\n".join(texts),
                     "author": _author(idea),
                     "created_at": idea.created_at.isoformat(),
