@@ -112,8 +112,9 @@ def ideas_session(room, stage):
     )
     vote = votes.open_vote(stage, budget=3, cap=2, double=True, hidden=False)
     votes.add_dot(vote, participant=room.alice, item=f"commitments.idea:{first.pk}")
-    votes.add_dot(vote, participant=room.alice, item=f"commitments.idea:{third.pk}",
-                  budget="second")
+    votes.add_dot(
+        vote, participant=room.alice, item=f"commitments.idea:{third.pk}", budget="second"
+    )
     votes.add_dot(vote, participant=room.bruno, item=f"commitments.idea:{second.pk}")
     votes.remove_dot(vote, participant=room.bruno, item=f"commitments.idea:{second.pk}")
     votes.add_dot(vote, participant=room.bruno, item=f"commitments.idea:{third.pk}")
