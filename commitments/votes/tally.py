@@ -17,7 +17,8 @@ from .models import Dot, Vote
 CHART_WIDTH, CHART_HEIGHT = 720, 480
 CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 70, 24, 24, 64
 POINT_RADIUS = 15
-POINT_LABEL_MAX = 22
+# About one character of the labels' 16-unit type.
+LABEL_CHAR_WIDTH = 9
 
 
 def vote_items(vote, stage=None):
@@ -135,31 +136,22 @@ def chart(vote, ranking):
 
     points = []
     placed = Counter()
-    crowd = Counter((row["first"], row["second"]) for row in ranking)
     for row in sorted(ranking, key=lambda r: r["number"]):
-        # Items on the same spot are fanned out a little, so each stays readable.
+        # Items on the same spot are fanned out a little, so each number stays readable.
         spot = (row["first"], row["second"])
         nudge = placed[spot]
         placed[spot] += 1
-        x = x_of(row["first"]) + nudge * 2 * POINT_RADIUS * 0.9
-        y = y_of(row["second"])
-        text = " ".join(row["item"].text.split())
-        short = text if len(text) <= POINT_LABEL_MAX else text[: POINT_LABEL_MAX - 1] + "…"
-        right_side = x > CHART_LEFT + width * 0.55
         points.append(
             {
                 "row": row,
-                "x": x,
-                "y": y,
-                # Items sharing a spot show their numbers only (the ranking gives their text).
-                "label": short if crowd[spot] == 1 else "",
-                "label_x": x - POINT_RADIUS - 6 if right_side else x + POINT_RADIUS + 6,
-                "anchor": "end" if right_side else "start",
+                "x": x_of(row["first"]) + nudge * 2 * POINT_RADIUS * 0.9,
+                "y": y_of(row["second"]),
             }
         )
+    right, bottom = CHART_LEFT + width, CHART_TOP + height
+    _labels(points, right)
     middle_x, middle_y = x_of(top / 2), y_of(top / 2)
     ticks = [{"value": v, "x": x_of(v), "y": y_of(v)} for v in range(0, top + 1, max(top // 4, 1))]
-    right, bottom = CHART_LEFT + width, CHART_TOP + height
     quadrants = [
         {
             "key": "both",
@@ -214,6 +206,42 @@ def chart(vote, ranking):
         "y_label_y": CHART_TOP + height / 2,
         "radius": POINT_RADIUS,
     }
+
+
+def _labels(points, right):
+    """Each point's short text, cut to what fits before the next point on its line.
+
+    A label goes to the right of its point; the last of a line may go to the left,
+    past its neighbour's label, when the frame leaves it more room there. The ranking
+    gives every number its whole text."""
+    lines = []
+    for point in sorted(points, key=lambda p: (p["y"], p["x"])):
+        if lines and abs(lines[-1][-1]["y"] - point["y"]) < 2 * POINT_RADIUS:
+            lines[-1].append(point)
+        else:
+            lines.append([point])
+    for line in lines:
+        taken = CHART_LEFT  # where the previous label (or the frame) ends
+        for index, point in enumerate(line):
+            x = point["x"]
+            following = line[index + 1]["x"] if index + 1 < len(line) else right
+            room_right = following - x - 2 * POINT_RADIUS - 6
+            room_left = x - taken - 2 * POINT_RADIUS - 6
+            on_right = index + 1 < len(line) or room_right >= room_left
+            text = _fit(point["row"]["item"].text, room_right if on_right else room_left)
+            point["label"] = text
+            point["anchor"] = "start" if on_right else "end"
+            point["label_x"] = x + POINT_RADIUS + 6 if on_right else x - POINT_RADIUS - 6
+            taken = (point["label_x"] + len(text) * LABEL_CHAR_WIDTH) if on_right else x
+            taken = max(taken, x + POINT_RADIUS)
+
+
+def _fit(text, room):
+    fits = int(room // LABEL_CHAR_WIDTH)
+    text = " ".join(text.split())
+    if fits < 4:
+        return ""
+    return text if len(text) <= fits else text[: fits - 1] + "…"
 
 
 def vote_context(stage, audience, participant, items=None, vote=None, people=None):

@@ -1,6 +1,7 @@
 """The vote's writes and the phone's own ballot. Views parse, the actions keep the rules."""
 
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.views.decorators.http import require_GET, require_POST
 
@@ -56,13 +57,25 @@ def _tap(request, workshop, participant, vote_pk, adding):
     if not item:
         raise ActionError(malformed())
     tap = actions.add_dot if adding else actions.remove_dot
-    vote = tap(
-        Vote(pk=vote_pk, workshop_id=workshop.pk),
-        participant=participant,
-        item=item,
-        budget=budget,
-        op_id=op_id,
-    )
+    try:
+        vote = tap(
+            Vote(pk=vote_pk, workshop_id=workshop.pk),
+            participant=participant,
+            item=item,
+            budget=budget,
+            op_id=op_id,
+        )
+    except ActionError as error:
+        # The form swaps its reply into the ballot, refusals too (htmx-config): the
+        # message as a toast, and the ballot as the server has it.
+        vote = Vote.objects.select_related("stage").filter(pk=vote_pk, workshop=workshop).first()
+        if vote is None or not request.htmx:
+            raise
+        toast = render_to_string("workshops/toast.html", {"message": error.message}, request)
+        reply = _ballot(request, workshop, participant, vote)
+        reply.content = toast.encode() + reply.content
+        reply.status_code = error.status
+        return reply
     return _ballot(request, workshop, participant, vote)
 
 
