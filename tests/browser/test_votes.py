@@ -15,12 +15,14 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import NeverReloaded, daphne_server
+from .test_axe import audit
 
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 PROJECTOR = {"width": 1280, "height": 720}
+SMALL_PHONE = {"width": 360, "height": 740}
 FACILITATOR = ("camille", "pw-camille-votes-123")
 
 SETUP = """
@@ -183,6 +185,11 @@ def test_it_opens_a_double_vote_and_counts_the_voters_live(vote_room, shots):
     for screen in room.screens:
         expect(screen.page.locator(".vote-ranking")).to_have_count(0)
         expect(screen.page.locator(".vote-hidden")).to_have_count(1)
+    problems = audit(room.console.page, "console, vote open", [LAPTOP])
+    problems += audit(room.projector.page, "projector, vote open", [PROJECTOR])
+    problems += audit(room.phones["alice"].page, "phone, vote open", [PHONE, SMALL_PHONE])
+    room.phones["alice"].page.set_viewport_size(PHONE)
+    assert not problems, "\n".join(map(str, problems))
     shots.take(room.console, "votes-open")
     shots.take(room.projector, "votes-open")
     shots.take(room.phones["alice"], "votes-open")
@@ -222,6 +229,11 @@ def test_it_draws_the_chart_on_the_projector_when_the_vote_closes(vote_room, sho
     expect(first).to_contain_text(IDEAS["bruno"])  # 3 dots, the most
     for phone in room.phones.values():
         expect(phone.page.locator(".dot-add:not([disabled])")).to_have_count(0)
+    problems = audit(room.projector.page, "projector, vote closed", [PROJECTOR])
+    problems += audit(room.phones["bruno"].page, "phone, vote closed", [PHONE, SMALL_PHONE])
+    problems += audit(room.console.page, "console, vote closed", [LAPTOP])
+    room.phones["bruno"].page.set_viewport_size(PHONE)
+    assert not problems, "\n".join(map(str, problems))
     shots.take(room.projector, "votes-closed")
     shots.take(room.phones["bruno"], "votes-closed", full_page=True)
     shots.take(room.console, "votes-closed")
