@@ -359,3 +359,42 @@ def _postit(wall, text):
 
 def _item(room, postit):
     return next(i for i in workshop_items(room.workshop, "postit") if i.obj.pk == postit.pk)
+
+
+def test_it_names_the_voters_only_in_a_named_vote(room, stage):
+    idea = ideas.add_idea(stage, participant=room.bruno, text="Une FAQ")
+    named = votes.open_vote(stage, budget=2, cap=1, anonymous=False, item_type="idea")
+    votes.add_dot(named, participant=room.alice, item=ref(idea))
+    votes.close_vote(named)
+    row = tally.results(named, tally.vote_items(named), tally.counted_dots(named))["ranking"][0]
+    assert row["voters"] == ["Alice"]
+    anonymous = votes.open_vote(stage, budget=2, cap=1, item_type="idea")
+    votes.add_dot(anonymous, participant=room.alice, item=ref(idea))
+    votes.close_vote(anonymous)
+    html = Event.objects.filter(type="commitments.vote_closed").last().frames["participant"]
+    assert "vote-ranking" in html and "Alice" not in html
+
+
+def test_it_brings_ideas_merges_votes_and_links_back_from_an_export(room, board):
+    from django.contrib.auth import get_user_model
+
+    from workshops.exports import transfer
+
+    votes.add_dot(board["vote"], participant=room.bruno, item=ref(board["alice"]))
+    third = ideas.add_idea(room.stage, participant=room.bruno, text="Un rappel")
+    votes.add_dot(board["vote"], participant=room.alice, item=ref(third), budget="second")
+    ideas.merge_ideas(room.stage, source=third.pk, target=board["bruno"].pk)
+    document = transfer.export_workshop(room.workshop)
+    copy = transfer.import_workshop(document, get_user_model().objects.get(username="oscar"))
+    stage = copy.stages.get(kind="ideas")
+    merged = Idea.objects.get(stage=stage, text="Un rappel")
+    target = Idea.objects.get(stage=stage, text="Un numéro direct")
+    assert merged.merged_into_id == target.pk
+    assert Idea.objects.get(stage=stage, text="Un guichet").challenge.text == "répondre en 48 h ?"
+    vote = stage.votes.get()
+    assert (vote.budget, vote.cap, vote.double, vote.allow_own) == (3, 2, True, False)
+    assert sorted((d.participant.display_name, d.item_ref) for d in vote.dots.all()) == [
+        ("Alice", ref(target)),
+        ("Bruno", ref(Idea.objects.get(stage=stage, text="Un guichet"))),
+    ]
+    assert ("commitments.idea", "merged") in {(t.origin_type, t.how) for t in origins(target)}
