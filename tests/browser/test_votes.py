@@ -156,7 +156,7 @@ def test_it_collects_an_idea_from_each_of_four_phones(vote_room, shots):
 def test_it_opens_a_double_vote_and_counts_the_voters_live(vote_room, shots):
     room = vote_room
     page = room.console.page
-    page.locator(".idea-tools summary").click()
+    expect(page.locator(".idea-tools")).to_have_attribute("open", "")
     form = page.locator("form.vote-open")
     form.locator("input[name=budget]").fill("3")
     form.locator("input[name=cap]").fill("2")
