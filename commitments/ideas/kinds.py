@@ -54,13 +54,18 @@ def other_items(stage):
     return found
 
 
+# Links the board shows otherwise: an idea sits under the challenge it answers, and a
+# merged idea's text (⊕) inside the idea it joined, which also took its origins.
+UNDRAWN = (Trace.How.ANSWERS, Trace.How.MERGED)
+
+
 def _shown(links):
-    """An object's chips without "answers": the board already puts an idea under its challenge."""
+    """An object's chips, without the links its place on the board already says."""
     if not links:
         return links
     return Links(
-        [t for t in links.came_from if t.how != Trace.How.ANSWERS],
-        [t for t in links.led_to if t.how != Trace.How.ANSWERS],
+        [t for t in links.came_from if t.how not in UNDRAWN],
+        [t for t in links.led_to if t.how not in UNDRAWN],
     )
 
 
