@@ -3,3 +3,6 @@
 Each topic (ideas and votes, action sheets, reciprocal commitments and the
 promise, the commitment tree) adds one import line below.
 """
+
+from .ideas.models import Challenge, Idea  # noqa: F401
+from .votes.models import Dot, Vote  # noqa: F401

@@ -26,12 +26,15 @@ from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from commitments.ideas import actions as ideas
+from commitments.votes import actions as votes
 from journeys import actions as journeys
 from journeys.kinds import colour_choices, columns_of
 from mapping import actions as mapping
 from workshops import actions
 from workshops.exports import report
 from workshops.models import Profile, Workshop
+from workshops.trace import ref
 
 from .base import Room, log_in_participant
 
@@ -124,7 +127,7 @@ ROUTES = {
     "workshops/<int:pk>/participants/add/": Route(
         FACILITATOR, ("POST",), {"display_name": "Denise", "profile": "partner"}
     ),
-    # The world's last move (to the wall) came from the first stage: that is where back goes.
+    # The world's last move (to the wall) came from the ideas stage: that is where back goes.
     "workshops/<int:pk>/stages/back/": Route(
         FACILITATOR, ("POST",), lambda world: {"stage": world.workshop.previous_stage_id}
     ),
@@ -184,6 +187,40 @@ ROUTES = {
     "w/<int:pk>/flows/<int:flow_pk>/rate/": Route(
         MEMBER, ("POST",), {"rating": "smooth"}, stage="map"
     ),
+    "w/<int:pk>/stages/<int:stage_pk>/ideas/new/": Route(
+        MEMBER, ("POST",), {"text": "Un guichet unique", "challenge": ""}, stage="ideas"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/challenges/new/": Route(
+        MEMBER, ("POST",), {"text": "répondre plus vite ?"}, stage="ideas"
+    ),
+    "workshops/<int:pk>/stages/<int:stage_pk>/ideas/promote/": Route(
+        FACILITATOR, ("POST",), lambda world: {"item": ref(world.postit)}, stage="ideas"
+    ),
+    "workshops/<int:pk>/stages/<int:stage_pk>/ideas/merge/": Route(
+        FACILITATOR,
+        ("POST",),
+        lambda world: {"source": world.idea.pk, "target": world.other_idea.pk},
+        stage="ideas",
+    ),
+    # On a second ideas stage, with no vote open yet.
+    "workshops/<int:pk>/stages/<int:stage_pk>/votes/open/": Route(
+        FACILITATOR, ("POST",), {"budget": "5", "cap": "2", "double": "1"}, stage="ideas2"
+    ),
+    "workshops/<int:pk>/votes/<int:vote_pk>/close/": Route(FACILITATOR, ("POST",), stage="ideas"),
+    # Alice's dots on Bruno's idea (she has one there already, to take back).
+    "w/<int:pk>/votes/<int:vote_pk>/dot/": Route(
+        PARTICIPANT,
+        ("POST",),
+        lambda world: {"item": ref(world.other_idea), "budget": "second"},
+        stage="ideas",
+    ),
+    "w/<int:pk>/votes/<int:vote_pk>/undot/": Route(
+        PARTICIPANT,
+        ("POST",),
+        lambda world: {"item": ref(world.other_idea), "budget": "first"},
+        stage="ideas",
+    ),
+    "w/<int:pk>/votes/<int:vote_pk>/ballot/": Route(PARTICIPANT, stage="ideas"),
     "workshops/<int:pk>/report/": Route(FACILITATOR, ("POST",)),
     "workshops/<int:pk>/report/status/": Route(FACILITATOR),
     "workshops/<int:pk>/report/download/": Route(FACILITATOR),
@@ -234,7 +271,9 @@ class World:
 
     This workshop (Camille's): Alice, Bruno and a removed participant (Rémi);
     a wall with post-its by Alice and Bruno and a theme; a map with an actor
-    and a flow. The other workshop (Oscar's, with Olga): the same objects.
+    and a flow; an ideas stage with a challenge, an idea each and an open
+    double vote (Alice has a dot on Bruno's idea), and a second ideas stage
+    with no vote. The other workshop (Oscar's, with Olga): the same objects.
     """
 
     SECRET = "secret-de-l-atelier"
@@ -257,7 +296,8 @@ class World:
         actions.remove_participant(self.workshop, self.removed)
 
         mine = self._furnish(self.workshop, self.alice, self.bruno)
-        self.wall, self.map, self.postit, self.cluster, self.actor, self.flow = mine
+        self.wall, self.map, self.postit, self.cluster, self.actor, self.flow = mine[:6]
+        self.ideas, self.ideas2, self.idea, self.other_idea, self.vote = mine[6:]
         theirs = self._furnish(self.other_workshop, self.olga, self.olga)
         (
             self.other_wall,
@@ -266,7 +306,8 @@ class World:
             self.other_cluster,
             self.other_actor,
             self.other_flow,
-        ) = theirs
+        ) = theirs[:6]
+        self.other_ideas, self.other_ideas2, _their_idea, _their_other, self.other_vote = theirs[6:]
         self.workshop.refresh_from_db()
         self.other_workshop.refresh_from_db()
         self.handler = Client().handler
@@ -297,7 +338,33 @@ class World:
             kind="information",
             label=f"Flux {self.SECRET}",
         )
-        return wall, map_stage, postit, cluster, actor, flow
+        ideas_stage = actions.add_stage(workshop, kind="ideas", title="Idées", duration_minutes=10)
+        ideas2 = actions.add_stage(workshop, kind="ideas", title="Idées 2", duration_minutes=10)
+        actions.go_to_stage(workshop, ideas_stage)
+        challenge = ideas.add_challenge(ideas_stage, participant=None, text=f"Défi {self.SECRET}")
+        idea = ideas.add_idea(
+            ideas_stage,
+            participant=author,
+            text=f"Idée {self.SECRET}",
+            challenge=f"c{challenge.pk}",
+        )
+        other_idea = ideas.add_idea(ideas_stage, participant=someone_else, text="Autre idée")
+        vote = votes.open_vote(ideas_stage, budget=5, cap=3, double=True, item_type="idea")
+        votes.add_dot(vote, participant=author, item=ref(other_idea))
+        actions.go_to_stage(workshop, wall)
+        return (
+            wall,
+            map_stage,
+            postit,
+            cluster,
+            actor,
+            flow,
+            ideas_stage,
+            ideas2,
+            idea,
+            other_idea,
+            vote,
+        )
 
     def finish_report(self):
         """A finished report on disk, so that downloading it is a 200 for whoever may."""
@@ -317,10 +384,12 @@ class World:
             workshop, stage = self.other_workshop, getattr(self, f"other_{stage_name}")
             postit, cluster = self.other_postit, self.other_cluster
             actor, flow, participant = self.other_actor, self.other_flow, self.olga
+            vote = self.other_vote
         else:
             workshop, stage = self.workshop, getattr(self, stage_name)
             postit, cluster = self.postit, self.cluster
             actor, flow, participant = self.actor, self.flow, self.bruno
+            vote = self.vote
         return {
             "pk": workshop.pk,
             "stage_pk": stage.pk,
@@ -329,6 +398,7 @@ class World:
             "participant_pk": participant.pk,
             "flow_pk": flow.pk,
             "ref": str(actor.pk),
+            "vote_pk": vote.pk,
             "token": workshop.join_token,
         }
 
@@ -467,13 +537,9 @@ def _cell(world, persona, route, method, kwargs, watch=True):
 
     cache.clear()  # rate-limit counters
     with transaction.atomic():
-        if ROUTES[route].stage == "map":
+        if ROUTES[route].stage != "wall":
             # Participants write on the current stage only (no event needed: rolled back).
-            for workshop, stage in (
-                (world.workshop, world.map),
-                (world.other_workshop, world.other_map),
-            ):
-                Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
+            make_current(world, ROUTES[route].stage)
         if route.endswith("/report/download/"):
             world.finish_report()  # starting a report (another cell) replaced it on disk
         client = world.client(persona)
@@ -483,6 +549,15 @@ def _cell(world, persona, route, method, kwargs, watch=True):
         transaction.set_rollback(True)
     body = b"" if response.streaming else response.content
     return _outcome(response), touched, body
+
+
+def make_current(world, stage_name):
+    """The route's stage becomes the current one, in both workshops."""
+    for workshop, stage in (
+        (world.workshop, getattr(world, stage_name)),
+        (world.other_workshop, getattr(world, f"other_{stage_name}")),
+    ):
+        Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
 
 
 def test_it_refuses_every_forbidden_cell_and_serves_every_allowed_one(world):
@@ -569,7 +644,15 @@ def test_it_lets_a_participant_touch_only_their_own_post_its(world):
 def _object_kwargs(route):
     return {
         name
-        for name in ("stage_pk", "postit_pk", "cluster_pk", "participant_pk", "flow_pk", "ref")
+        for name in (
+            "stage_pk",
+            "postit_pk",
+            "cluster_pk",
+            "participant_pk",
+            "flow_pk",
+            "ref",
+            "vote_pk",
+        )
         if f":{name}>" in route
     }
 

@@ -43,6 +43,7 @@ from .test_authz_matrix import (
     build_shared_world,
     changed,
     fingerprint,
+    make_current,
     url_for,
     world_in_savepoint,
 )
@@ -94,8 +95,8 @@ def _try(world, route, persona=None, data=None, *, raw=None, content_type=None, 
     cache.clear()
     persona = persona or writer_of(ROUTES[route])
     with transaction.atomic():
-        if ROUTES[route].stage == "map":
-            Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=world.map)
+        if ROUTES[route].stage != "wall":
+            make_current(world, ROUTES[route].stage)
         client = world.client(persona)
         before = fingerprint()
         path = url_for(route, world.ids(route))
@@ -179,8 +180,8 @@ def test_it_applies_a_retried_write_once_on_every_write(world):
         spec = ROUTES[route]
         cache.clear()  # rate-limit counters: Alice writes twice per route
         with transaction.atomic():
-            if spec.stage == "map":
-                Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=world.map)
+            if spec.stage != "wall":
+                make_current(world, spec.stage)
             client = world.client(writer_of(spec))
             path = url_for(route, world.ids(route))
             first = client.post(path, data, **HTMX)
@@ -274,6 +275,13 @@ PROJECTOR = "workshops/<int:pk>/projector/state/"
 PROJECTOR_QR = "Unknown choice for the QR code on the projector."
 ADD_PARTICIPANT = "workshops/<int:pk>/participants/add/"
 BACK = "workshops/<int:pk>/stages/back/"
+NEW_IDEA = "w/<int:pk>/stages/<int:stage_pk>/ideas/new/"
+NEW_CHALLENGE = "w/<int:pk>/stages/<int:stage_pk>/challenges/new/"
+PROMOTE = "workshops/<int:pk>/stages/<int:stage_pk>/ideas/promote/"
+MERGE = "workshops/<int:pk>/stages/<int:stage_pk>/ideas/merge/"
+OPEN_VOTE = "workshops/<int:pk>/stages/<int:stage_pk>/votes/open/"
+DOT = "w/<int:pk>/votes/<int:vote_pk>/dot/"
+UNDOT = "w/<int:pk>/votes/<int:vote_pk>/undot/"
 
 # (route, fields replacing the valid ones, English message expected or None)
 UNKNOWN_OR_WRONG = [
@@ -342,6 +350,28 @@ UNKNOWN_OR_WRONG = [
     (BACK, {"stage": ""}, MALFORMED),
     (BACK, {"stage": HUGE}, MALFORMED),
     (BACK, {"stage": "-3"}, MALFORMED),
+    (NEW_IDEA, {"text": " \x00\u202e "}, "Write your idea."),
+    (NEW_IDEA, {"challenge": "c999999"}, "This challenge is no longer on the board."),
+    (NEW_IDEA, {"challenge": "journeys.postit:1"}, "This challenge is no longer on the board."),
+    (NEW_IDEA, {"challenge": "x" * 500}, "Choose a challenge from the list."),
+    (NEW_IDEA, {"as_participant": "1"}, "Only the facilitator can write for someone else."),
+    (NEW_CHALLENGE, {"text": ""}, "Write the challenge."),
+    (PROMOTE, {"item": ""}, MALFORMED),
+    (PROMOTE, {"item": "journeys.postit:abc"}, "This post-it is no longer there."),
+    (PROMOTE, {"item": "mapping.flow:1"}, "This post-it is no longer there."),
+    (MERGE, {"source": "abc"}, "This idea is no longer on the board."),
+    (MERGE, {"source": HUGE}, "This idea is no longer on the board."),
+    (MERGE, {"source": ""}, "Choose two different ideas to merge."),
+    (MERGE, {"target": "-1"}, "This idea is no longer on the board."),
+    *[(OPEN_VOTE, {"budget": b}, None) for b in ("0", "21", "abc", "", HUGE, "1e3", "5.5")],
+    (OPEN_VOTE, {"budget": "3", "cap": "4"}, None),
+    (OPEN_VOTE, {"cap": "0"}, None),
+    (OPEN_VOTE, {"item_type": "Flow!"}, "This stage has nothing of that kind to vote on."),
+    (DOT, {"item": ""}, MALFORMED),
+    (DOT, {"item": "commitments.idea:999999"}, "This item is no longer in the vote."),
+    (DOT, {"item": "<script>"}, "This item is no longer in the vote."),
+    (DOT, {"budget": "third"}, "This vote has no such budget."),
+    (UNDOT, {"budget": "second"}, "You have no dot on this item to take back."),
 ]
 
 
@@ -390,6 +420,11 @@ OVERSIZED = [
     ("workshops/<int:pk>/stages/<int:stage_pk>/edit/", "instructions", 10_000, None),
     (ADD_PARTICIPANT, "display_name", 10_000, None),
     (ADD_PARTICIPANT, "organisation", 10_000, None),
+    (NEW_IDEA, "text", 501, 500),
+    (NEW_IDEA, "text", 10_000, 500),
+    (NEW_CHALLENGE, "text", 301, 300),
+    (OPEN_VOTE, "first_label", 61, 60),
+    (OPEN_VOTE, "second_label", 10_000, 60),
 ]
 
 

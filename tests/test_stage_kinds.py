@@ -15,6 +15,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
+from commitments.ideas import actions as ideas
+from commitments.votes import actions as votes
 from journeys import actions as journeys
 from mapping import actions as mapping
 from tests.faults.model import Board, Node
@@ -97,11 +99,40 @@ def map_session(room, stage):
     return "Contrat achats"
 
 
-SESSIONS = {"framing": wall_session, "wall": wall_session, "map": map_session}
+def ideas_session(room, stage):
+    challenge = ideas.add_challenge(
+        stage, participant=None, text="Comment pourrions-nous répondre plus vite ?"
+    )
+    first = ideas.add_idea(
+        stage, participant=room.alice, text="Un guichet unique", challenge=f"c{challenge.pk}"
+    )
+    second = ideas.add_idea(stage, participant=room.bruno, text="Des <b>pièces</b> en ligne")
+    third = ideas.add_idea(
+        stage, participant=room.bruno, text="Un numéro direct", challenge=f"c{challenge.pk}"
+    )
+    vote = votes.open_vote(stage, budget=3, cap=2, double=True, hidden=False)
+    votes.add_dot(vote, participant=room.alice, item=f"commitments.idea:{first.pk}")
+    votes.add_dot(
+        vote, participant=room.alice, item=f"commitments.idea:{third.pk}", budget="second"
+    )
+    votes.add_dot(vote, participant=room.bruno, item=f"commitments.idea:{second.pk}")
+    votes.remove_dot(vote, participant=room.bruno, item=f"commitments.idea:{second.pk}")
+    votes.add_dot(vote, participant=room.bruno, item=f"commitments.idea:{third.pk}")
+    ideas.merge_ideas(stage, source=third.pk, target=first.pk)
+    votes.close_vote(vote)
+    return "Un guichet unique"
+
+
+SESSIONS = {
+    "framing": wall_session,
+    "wall": wall_session,
+    "map": map_session,
+    "ideas": ideas_session,
+}
 # The console's live region, on a board the session furnished: stages, the people without a
 # phone the console writes for, then the kind's own reads. A kind that reads per object
 # breaks this.
-BOARD_QUERIES = {"framing": 4, "wall": 4, "map": 4}
+BOARD_QUERIES = {"framing": 4, "wall": 4, "map": 4, "ideas": 14}
 
 
 def staged(room, key):

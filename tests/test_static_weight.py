@@ -40,6 +40,8 @@ HOOKS = {
     "report-flows", "report-wall",
     # the error pages' body, a hook for anyone who styles them
     "page-error",
+    # ideas and votes (commitments/): forms the tests find, the chart's SVG
+    "idea-compose", "challenge-compose", "vote-open", "vote-point", "quadrant",
 }  # fmt: skip
 
 

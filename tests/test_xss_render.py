@@ -14,6 +14,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from commitments.ideas import actions as ideas
+from commitments.votes import actions as votes
 from journeys import actions as journeys
 from journeys.models import PostIt
 from mapping import actions as mapping
@@ -21,6 +23,7 @@ from workshops import actions
 from workshops.exports import report
 from workshops.live.regions import render_live, render_snapshot
 from workshops.models import Event, Profile, Stage, Workshop
+from workshops.trace import ref
 
 from .base import log_in_participant
 from .xss_corpus import PAYLOADS, SHORT, inspect_html, text_of
@@ -199,6 +202,47 @@ class XssRoom:
         for payload in PAYLOADS[:10]:
             journeys.add_postit(self.secret, participant=self.alice, text=payload)
 
+        # Ideas: challenges, ideas under them, a promoted post-it, a merge, and a named
+        # double vote shown live (ballots, ranking, the chart's labels), all hostile.
+        self.ideas = actions.add_stage(workshop, kind="ideas", title=PAYLOADS[5])
+        actions.go_to_stage(workshop, self.ideas)
+        self.challenges = [
+            ideas.add_challenge(self.ideas, participant=self.people[i], text=payload[:300])
+            for i, payload in enumerate(PAYLOADS[:4])
+        ]
+        self.ideas_written = [
+            ideas.add_idea(
+                self.ideas,
+                participant=self.people[i % len(self.people)],
+                text=payload[:500],
+                challenge=f"c{self.challenges[i % 4].pk}",
+            )
+            for i, payload in enumerate(PAYLOADS[4:16])
+        ]
+        item = next(
+            i for i in ideas.other_items(self.ideas)["postit"] if i.obj.pk == self.postits[3].pk
+        )
+        self.ideas_written.append(ideas.promote_item(self.ideas, item))
+        ideas.merge_ideas(
+            self.ideas, source=self.ideas_written[1].pk, target=self.ideas_written[0].pk
+        )
+        self.vote = votes.open_vote(
+            self.ideas,
+            budget=5,
+            cap=3,
+            double=True,
+            first_label=SHORT[20],
+            second_label=SHORT[21],
+            anonymous=False,
+            hidden=False,
+            item_type="idea",
+        )
+        for i, idea in enumerate(self.ideas_written[2:7]):
+            votes.add_dot(self.vote, participant=self.alice, item=ref(idea), budget="first")
+            votes.add_dot(
+                self.vote, participant=self.people[i + 1], item=ref(idea), budget="second"
+            )
+
         for stage in self.stages:
             actions.go_to_stage(workshop, stage)
         actions.go_to_stage(workshop, self.wall)
@@ -293,6 +337,7 @@ def test_it_keeps_every_field_inert_in_htmx_replies(xss):
         "mine": (alice, reverse("journeys:mine", args=[w, room.secret.pk])),
         "actor form": (camille, reverse("mapping:actor_new", args=[w, room.map.pk])),
         "flow form": (camille, reverse("mapping:flow_new", args=[w, room.map.pk])),
+        "ballot": (alice, reverse("commitments:ballot", args=[w, room.vote.pk])),
     }
     for postit in room.postits[:: max(1, len(room.postits) // 12)]:
         replies[f"post-it {postit.pk}"] = (
@@ -364,7 +409,7 @@ def test_it_keeps_every_field_inert_in_websocket_pushes_and_snapshots(xss):
             problems += _problems(f"event {event.seq} {event.type} ({audience})", html)
     workshop = Workshop.objects.select_related("current_stage").get(pk=room.workshop.pk)
     # (The other stages' live regions are in the frames of moving there, checked above.)
-    for stage in [room.wall, room.secret, room.map]:
+    for stage in [room.wall, room.secret, room.map, room.ideas]:
         Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
         workshop.refresh_from_db()
         # (The projector's board is the console's without its tools.)
