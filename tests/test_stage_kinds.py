@@ -18,6 +18,7 @@ from django.utils import translation
 from journeys import actions as journeys
 from mapping import actions as mapping
 from tests.faults.model import Board, Node
+from tests.regions import region_diff, regions
 from workshops import actions
 from workshops.exports import report, transfer
 from workshops.live.regions import render_live, render_snapshot
@@ -111,37 +112,6 @@ def staged(room, key):
     return Workshop.objects.select_related("current_stage").get(pk=workshop.pk), stage
 
 
-# The page's regions, compared as trees: attributes sorted, whitespace folded, and the
-# operation ids a form gets fresh at each render left out.
-
-
-def canon(node):
-    if not isinstance(node, Node):
-        text = " ".join(str(node).split())
-        return text or None
-    attrs = dict(node.attrs)
-    if node.tag == "input" and attrs.get("name") == "op_id":
-        attrs.pop("value", None)
-    children = [c for c in (canon(child) for child in node.children) if c is not None]
-    return (node.tag, tuple(sorted(attrs.items())), tuple(children))
-
-
-def lines(tree, depth=0):
-    """A region tree as indented lines, for a readable diff."""
-    if isinstance(tree, dict):
-        return [line for ident, sub in tree.items() for line in [f"#{ident}", *lines(sub, 1)]]
-    if not isinstance(tree, tuple):
-        return ["  " * depth + repr(tree)]
-    tag, attrs, children = tree
-    head = "  " * depth + f"<{tag} {' '.join(f'{k}={v!r}' for k, v in attrs)}>"
-    return [head, *(line for child in children for line in lines(child, depth + 1))]
-
-
-def regions(board):
-    idents = ("live", "stage-list", "controls", "done-count", "done-button")
-    return {ident: canon(board.by_id(ident)) for ident in idents}
-
-
 def opened_page(workshop, audience):
     board = Board()
     if audience == "facilitator":  # the console's header holds the done count
@@ -220,12 +190,9 @@ def test_it_replays_a_session_onto_an_open_page_as_a_fresh_render(room, key):
     for audience, board in pages.items():
         assert board.missed_targets == 0, f"{audience}: a frame aimed at nothing"
         fresh = opened_page(workshop, audience)
-        replayed, drawn = regions(board), regions(fresh)
-        if replayed != drawn:
-            import difflib
-
-            diff = difflib.unified_diff(lines(drawn), lines(replayed), "fresh", "replayed", n=2)
-            pytest.fail(f"{audience}: the replayed page differs\n" + "\n".join(diff))
+        diff = region_diff(regions(fresh), regions(board))
+        if diff:
+            pytest.fail(f"{audience}: the replayed page differs\n" + diff)
 
 
 @pytest.mark.parametrize("key", KINDS)

@@ -329,7 +329,34 @@
   });
   document.addEventListener('htmx:afterSettle', function () { afterChange(); });
 
+  // A pushed post-it is appended (beforeend) to its column or theme, but the server
+  // draws each in the order they were written (created_at, pk): one moved back from a
+  // theme, or one whose author's reply came before an earlier push, would sit out of
+  // place until the next redraw. Put it where the server puts it, by its id; only the
+  // post-its out of place move (a moved node loses focus), pending cards stay put.
+  function postitKey(el) {
+    var found = /^postit-(\d+)$/.exec(el.id || '');
+    return found ? parseInt(found[1], 10) : null;
+  }
+  function orderPostits() {
+    document.querySelectorAll('.postits').forEach(function (container) {
+      var placed = [];
+      Array.prototype.slice.call(container.children).forEach(function (el) {
+        var key = postitKey(el);
+        if (key === null) return;
+        var after = null;
+        for (var i = 0; i < placed.length; i += 1) {
+          if (placed[i].key > key) { after = placed[i].el; break; }
+        }
+        if (after) container.insertBefore(el, after);
+        placed.push({ key: key, el: el });
+        placed.sort(function (a, b) { return a.key - b.key; });
+      });
+    });
+  }
+
   function afterChange() {
+    orderPostits();
     document.querySelectorAll('[data-pid]').forEach(function (el) {
       el.classList.toggle('is-own', own.has(parseInt(el.dataset.pid, 10)));
     });

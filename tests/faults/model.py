@@ -162,6 +162,12 @@ def oob_elements(fragment):
             stack.extend(c for c in reversed(node.children) if isinstance(c, Node))
 
 
+def _postit_key(node):
+    ident = node.attrs.get("id", "")
+    number = ident.removeprefix("postit-")
+    return int(number) if ident.startswith("postit-") and number.isdigit() else None
+
+
 def attached(node, root):
     return node is root or any(a is root for a in node.ancestors())
 
@@ -290,7 +296,24 @@ class Board:
         self.after_change()
 
     def after_change(self):
-        pass
+        self.order_postits()
+
+    def order_postits(self):
+        """live.js's orderPostits(): each post-it in its column or theme by its id, as
+        the server draws them; only those out of place move, other children stay put."""
+        for container in [n for n in self.dom.elements() if "postits" in n.classes()]:
+            placed = []
+            for child in [c for c in container.children if isinstance(c, Node)]:
+                key = _postit_key(child)
+                if key is None:
+                    continue
+                after = next((node for k, node in placed if k > key), None)
+                if after is not None:
+                    siblings = container.children
+                    siblings.pop(next(i for i, c in enumerate(siblings) if c is child))
+                    siblings.insert(next(i for i, c in enumerate(siblings) if c is after), child)
+                placed.append((key, child))
+                placed.sort(key=lambda pair: pair[0])
 
     def remove_pending(self, op):
         card = self.by_id(f"pending-{op}")
