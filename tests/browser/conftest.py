@@ -186,6 +186,25 @@ def daphne_server(prefix, setup_script=None, keep_log="daphne.log"):
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
+def shell(running, script):
+    """Run `script` in `manage.py shell` against a running server's own database (its
+    var dir); its stdout. `running` is a `Server` (its log sits in the var dir) or a
+    `Running`."""
+    env = getattr(running, "env", None)
+    if env is None:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH", "SECRET_KEY")
+        }
+        env.update(
+            RECIPROQUE_VAR_DIR=str(running.log.parent),
+            DEBUG="0",
+            DJANGO_SETTINGS_MODULE="config.settings",
+        )
+    return _manage(env, "shell", "-c", script).stdout
+
+
 @pytest.fixture(scope="session")
 def server():
     script = SETUP_SCRIPT.format(
@@ -331,6 +350,42 @@ def watch():
     return Watch()
 
 
+# Logging in and joining: the one way every browser test does them --------------------------
+
+
+def log_in(page, base_url, credentials=FACILITATOR):
+    """The facilitator logs in from the login page; ends on the dashboard."""
+    page.goto(f"{base_url}/login/")
+    page.fill("#id_username", credentials[0])
+    page.fill("#id_password", credentials[1])
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(re.compile(r"/workshops/$"))
+
+
+def join(page, join_url, name, profile="agent", tap=True):
+    """A person joins from the join link (the QR code's address) with a name and a
+    profile; ends on their live page, its socket connected."""
+    page.goto(join_url)
+    page.fill("#id_display_name", name)
+    page.locator(f"input[name=profile][value={profile}]").check()
+    button = page.locator("form button[type=submit]").last
+    if tap:
+        button.tap()
+    else:
+        button.click()
+    page.wait_for_url(re.compile(r"/w/\d+/$"))
+    page.wait_for_selector("body[data-connection=connected]")
+
+
+def new_actor(browser, watch, name, **options):
+    """A browser context and its page, watched from its first navigation."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(10_000)
+    frames = []
+    context.on("page", lambda page: watch.attach(name, page, frames))
+    return Actor(name=name, context=context, page=context.new_page(), frames=frames)
+
+
 class Room:
     """The facilitator, the projector and three phones, in one workshop."""
 
@@ -382,11 +437,7 @@ class Room:
         return context
 
     def log_in(self, page):
-        page.goto(f"{self.url}/login/")
-        page.fill("#id_username", FACILITATOR[0])
-        page.fill("#id_password", FACILITATOR[1])
-        page.locator("form button[type=submit]", has_text="Log in").click()
-        page.wait_for_url(re.compile(r"/workshops/$"))
+        log_in(page, self.url)
 
     def close(self):
         for context in self.contexts:
@@ -407,13 +458,8 @@ class Room:
         return self.console.page.locator(".join-link a").inner_text().strip()
 
     def join(self, phone, join_url, name, profile):
-        page = phone.page
-        page.goto(join_url)
-        page.fill("#id_display_name", name)
-        page.locator(f"input[name=profile][value={profile}]").check()
-        page.get_by_role("button", name="Enter the workshop").tap()
-        page.wait_for_url(re.compile(rf"/w/{self.workshop_id}/$"))
-        self.wait_connected(phone)
+        join(phone.page, join_url, name, profile)
+        assert re.search(rf"/w/{self.workshop_id}/$", phone.page.url), phone.page.url
 
     def ensure_joined(self):
         """Tests after the first need three phones in the room; join them if needed."""
