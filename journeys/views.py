@@ -17,7 +17,7 @@ from workshops.live.write import ActionError, form_id
 from workshops.models import Stage
 
 from . import actions
-from .kinds import colour_choices, columns_of
+from .kinds import colour_choices, postit_context
 from .models import Cluster, PostIt
 
 TEMPLATE = "journeys/wall.html"
@@ -29,21 +29,18 @@ def _audience(participant):
 
 def _postit_context(workshop, postit, participant, **extra):
     stage = postit.stage
-    return {
-        "workshop": workshop,
-        "stage": stage,
-        "postit": postit,
-        "participant": participant,
-        "audience": _audience(participant),
-        "is_facilitator": participant is None,
-        "hidden": stage.is_hidden,
-        "hidden_count": PostIt.objects.filter(stage=stage).count() if stage.is_hidden else 0,
-        "column_labels": {c["key"]: c["label"] for c in columns_of(stage)},
-        "show_colour_label": bool(stage.config.get("colours")),
-        "colour_choices": colour_choices(stage),
-        "author_view": True,
+    return postit_context(
+        stage,
+        workshop=workshop,
+        postit=postit,
+        participant=participant,
+        audience=_audience(participant),
+        is_facilitator=participant is None,
+        hidden_count=PostIt.objects.filter(stage=stage).count() if stage.is_hidden else 0,
+        colour_choices=colour_choices(stage),
+        author_view=True,
         **extra,
-    }
+    )
 
 
 def _editable_postit(workshop, participant, postit_pk):
