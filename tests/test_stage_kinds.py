@@ -5,7 +5,7 @@ each: the board renders for the three audiences and in the report; export →
 import → export gives the same document; replaying a scripted session's
 events onto a page that was open before it gives the same regions as a fresh
 render (Zulip's test_events.py, for our frames); the board's queries are
-pinned; and each kind has a script here.
+pinned, and so is each write of the session; and each kind has a script here.
 """
 
 import json
@@ -105,6 +105,37 @@ SESSIONS = {"framing": wall_session, "wall": wall_session, "map": map_session}
 BOARD_QUERIES = {"framing": 4, "wall": 4, "map": 4}
 
 
+# Each write of a kind's session, in order: (its event's type, its queries), lock,
+# op-id check, stage, the change, its frames and the event all counted. A write that
+# starts reading per object, or a frame drawn twice, breaks this.
+_WALL_WRITES = [
+    ("journeys.postit_added", 7),
+    ("journeys.postit_added", 7),
+    ("journeys.postit_added", 7),
+    ("journeys.postit_edited", 7),
+    ("journeys.cluster_added", 20),
+    ("journeys.postits_clustered", 10),
+    ("journeys.cluster_renamed", 19),
+    ("journeys.postit_added", 7),
+    ("journeys.postit_deleted", 7),
+    ("journeys.postits_clustered", 10),
+]
+WRITE_QUERIES = {
+    "framing": _WALL_WRITES,
+    "wall": _WALL_WRITES,
+    "map": [
+        ("mapping.actor_added", 13),
+        ("mapping.actor_added", 13),
+        ("mapping.flow_added", 16),
+        ("mapping.flow_rated", 11),
+        ("mapping.actor_moved", 12),
+        ("mapping.actor_edited", 11),
+        ("mapping.flow_added", 13),
+        ("mapping.flow_deleted", 11),
+    ],
+}
+
+
 def staged(room, key):
     workshop = room.workshop
     stage = actions.add_stage(workshop, kind=key, title=f"Étape {key}")
@@ -132,6 +163,7 @@ def test_it_registers_every_kind_a_method_names():
 def test_it_has_a_scripted_session_for_each_kind(key):
     assert key in SESSIONS, f"{key}: add its session to tests/test_stage_kinds.py"
     assert key in BOARD_QUERIES, f"{key}: pin its board's queries"
+    assert key in WRITE_QUERIES, f"{key}: pin its session's writes' queries"
 
 
 @pytest.mark.parametrize("key", KINDS)
@@ -230,3 +262,41 @@ def test_it_honours_writable_for_a_kind_nobody_writes_on(room):
     html, _own = render_regions(workshop, "participant", room.alice, is_done=False)
     button = next(n for n in Board(html).dom.elements() if n.attrs.get("id") == "done-button")
     assert "hidden" not in button.attrs
+
+
+@pytest.mark.parametrize("key", KINDS)
+def test_it_does_each_write_of_a_session_in_a_pinned_number_of_queries(room, key, monkeypatch):
+    import sys
+    from contextlib import contextmanager
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workshops.live import write
+
+    workshop, warm = staged(room, key)
+    SESSIONS[key](room, warm)  # caches (content types, compiled templates) warmed
+    workshop, stage = staged(room, key)
+    seq = Workshop.objects.get(pk=workshop.pk).seq
+    starts = []
+    real = write.room_write
+
+    @contextmanager
+    def counted(*args, **kwargs):
+        starts.append(len(queries.captured_queries))
+        with real(*args, **kwargs) as w:
+            yield w
+
+    for module in [m for m in list(sys.modules.values()) if getattr(m, "room_write", None) is real]:
+        monkeypatch.setattr(module, "room_write", counted)
+    with CaptureQueriesContext(connection) as queries:
+        SESSIONS[key](room, stage)
+    ends = [*starts[1:], len(queries.captured_queries)]
+    types = list(
+        Event.objects.filter(workshop=workshop, seq__gt=seq)
+        .order_by("seq")
+        .values_list("type", flat=True)
+    )
+    assert len(types) == len(starts), "one event per write"
+    measured = [(type, end - start) for type, start, end in zip(types, starts, ends, strict=True)]
+    assert measured == WRITE_QUERIES[key], f"{key}: pin WRITE_QUERIES[{key!r}] = {measured}"
