@@ -300,3 +300,49 @@ def test_it_does_each_write_of_a_session_in_a_pinned_number_of_queries(room, key
     assert len(types) == len(starts), "one event per write"
     measured = [(type, end - start) for type, start, end in zip(types, starts, ends, strict=True)]
     assert measured == WRITE_QUERIES[key], f"{key}: pin WRITE_QUERIES[{key!r}] = {measured}"
+
+
+def test_it_takes_a_kinds_own_settings_into_the_stage_editor(room, monkeypatch):
+    """StageKind.config_form: its fields join the stage editor's, its apply() edits the
+    config of a stage of that kind, and workshops/ knows nothing else of it."""
+    from django import forms
+
+    from workshops import registry
+    from workshops.forms import StageForm
+
+    class RoundsForm(forms.Form):
+        rounds = forms.IntegerField(min_value=1, max_value=5, required=False)
+
+        def __init__(self, *args, config=None, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fields["rounds"].initial = (config or {}).get("rounds")
+
+        def apply(self, base):
+            return {**(base or {}), "rounds": self.cleaned_data["rounds"]}
+
+    kind = registry.StageKind(
+        key="rounds", label="Tours", template="workshops/kinds/plain.html", config_form=RoundsForm
+    )
+    monkeypatch.setitem(registry._kinds, "rounds", kind)
+    data = {"title": "Tours", "kind": "rounds", "duration_minutes": 5, "rounds": "3"}
+    form = StageForm(data)
+    assert "rounds" in form.fields and "columns_text" in form.fields  # each kind's own
+    assert form.is_valid(), form.errors
+    assert form.config({"kept": 1}) == {"kept": 1, "rounds": 3}
+    refused = StageForm({**data, "rounds": "9"})
+    assert not refused.is_valid() and "rounds" in refused.errors
+
+
+def test_it_names_no_kind_in_workshops():
+    """workshops/ knows a kind only through its StageKind: no key, no kind's CSS class."""
+    root = Path(__file__).resolve().parents[1] / "workshops"
+    keys = {kind.key for kind in all_kinds()}
+    found = []
+    for path in root.rglob("*"):
+        if path.suffix not in (".py", ".html", ".css") or "migrations" in path.parts:
+            continue
+        text = path.read_text()
+        for key in keys:
+            if f'"{key}"' in text or f"'{key}'" in text or f"kind == {key}" in text:
+                found.append((str(path.relative_to(root)), key))
+    assert found == []
