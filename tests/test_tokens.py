@@ -26,15 +26,12 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
-from django.utils.html import escape
-from django.utils.translation import gettext
 
 from tests.browser.conftest import _free_port, _manage, _wait_until_it_answers
 from workshops import models, ratelimit
 from workshops.models import Participant, Workshop
 
-from .base import log_in_participant
+from .base import french, log_in_participant
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -210,11 +207,6 @@ def test_it_draws_short_codes_from_secrets(monkeypatch):
     code = models.new_short_code()
     assert len(picks) == len(code) == models.SHORT_CODE_LENGTH
     assert set(code) <= set(models.SHORT_CODE_ALPHABET)
-
-
-def french(message):
-    with translation.override("fr"):
-        return escape(gettext(message))
 
 
 def test_it_revokes_the_link_and_the_code_and_keeps_who_is_in(client, room):

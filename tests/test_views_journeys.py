@@ -1,54 +1,14 @@
 """The post-it wall's endpoints: who may write what, htmx replies, refusals, query counts."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
-from django.utils import translation
-from django.utils.html import escape
-from django.utils.translation import gettext
 
 from journeys import actions as journeys
 from journeys.models import Cluster, PostIt
 from workshops import actions
 from workshops.models import Event, Workshop
 
-from .base import log_in_participant
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def camille(room):
-    client = Client()
-    client.force_login(room.facilitator)
-    return client
-
-
-@pytest.fixture
-def oscar(room):
-    client = Client()
-    client.force_login(room.other_facilitator)
-    return client
-
-
-@pytest.fixture
-def alice(room):
-    return log_in_participant(Client(), room.alice)
-
-
-@pytest.fixture
-def bruno(room):
-    return log_in_participant(Client(), room.bruno)
-
-
-@pytest.fixture
-def olga(room):
-    return log_in_participant(Client(), room.olga)
-
-
-def french(message):
-    with translation.override("fr"):
-        return escape(gettext(message))
+from .base import HTMX, french
 
 
 def seq_of(room):
