@@ -49,6 +49,27 @@ def olga(room):
     return log_in_participant(Client(), room.olga)
 
 
+@pytest.fixture
+def published(monkeypatch):
+    """What the hub is asked to publish, in order (nothing reaches a channel layer)."""
+    from workshops.live.hub import hub
+
+    messages = []
+    monkeypatch.setattr(hub, "publish", lambda workshop_id, message: messages.append(message))
+    return messages
+
+
+@pytest.fixture
+def map_stage(room):
+    """The diagnostic's step 2, the map, as the current stage."""
+    from workshops import actions
+    from workshops.models import Stage
+
+    stage = room.workshop.stages.get(kind="map")
+    actions.go_to_stage(room.workshop, stage)
+    return Stage.objects.get(pk=stage.pk)
+
+
 @pytest.fixture(autouse=True)
 def _settings_for_tests(settings):
     settings.RECIPROQUE = {**settings.RECIPROQUE}
