@@ -10,26 +10,15 @@ Playwright is driven through its plain sync API (no pytest-playwright
 plugin), because the browser tests run without pytest-asyncio.
 """
 
-import json
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-RESULTS = ROOT / "test-results" / "browser"
+from tests.servers import RESULTS, ROOT, daphne_server, manage  # noqa: F401 (for the tests)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -86,13 +75,7 @@ print("ROOM=" + json.dumps({{
 """
 
 
-# The server ------------------------------------------------------------------------
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+# The server (tests/servers.py starts every Daphne of the tests) ---------------------------
 
 
 @dataclass
@@ -101,108 +84,13 @@ class Server:
     workshop_id: int
     stages: dict
     log: Path
-
-
-def _manage(env, *args):
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if done.returncode:
-        raise RuntimeError(f"manage.py {args[0]} failed:\n{done.stdout}{done.stderr[-3000:]}")
-    return done
-
-
-@dataclass
-class Running:
-    """A Daphne of the embedded setup, on its own SQLite file: see `daphne_server`."""
-
-    url: str
     env: dict
-    room: dict | None
-    log: Path
-
-
-@contextmanager
-def daphne_server(prefix, setup_script=None, keep_log="daphne.log"):
-    """The one way the browser tests start a server.
-
-    A fresh var dir (SQLite, secret key), migrated; `setup_script` runs in
-    `manage.py shell` and may print a `ROOM=<json>` line, returned as `room`.
-    The server stops (SIGTERM, then SIGKILL) and its log is kept in
-    test-results/browser/`keep_log` for whoever reads a failure.
-    """
-    var_dir = Path(tempfile.mkdtemp(prefix=prefix))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH", "SECRET_KEY")
-    }
-    env.update(
-        RECIPROQUE_VAR_DIR=str(var_dir),
-        DEBUG="0",
-        PUBLIC_URL=url,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        PYTHONUNBUFFERED="1",
-    )
-    log = var_dir / "daphne.log"
-    process = None
-    try:
-        _manage(env, "migrate", "--noinput")
-        room = None
-        if setup_script:
-            out = _manage(env, "shell", "-c", setup_script).stdout
-            if found := re.search(r"^ROOM=(.*)$", out, re.M):
-                room = json.loads(found.group(1))
-        daphne = Path(sys.executable).with_name("daphne")
-        with open(log, "w") as log_file:
-            process = subprocess.Popen(
-                [str(daphne), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-                cwd=ROOT,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        _wait_until_it_answers(process, url, log)
-        yield Running(url=url, env=env, room=room, log=log)
-    finally:
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        if log.exists():
-            RESULTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(log, RESULTS / keep_log)
-        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 def shell(running, script):
     """Run `script` in `manage.py shell` against a running server's own database (its
-    var dir); its stdout. `running` is a `Server` (its log sits in the var dir) or a
-    `Running`."""
-    env = getattr(running, "env", None)
-    if env is None:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH", "SECRET_KEY")
-        }
-        env.update(
-            RECIPROQUE_VAR_DIR=str(running.log.parent),
-            DEBUG="0",
-            DJANGO_SETTINGS_MODULE="config.settings",
-        )
-    return _manage(env, "shell", "-c", script).stdout
+    var dir); its stdout. `running` is a `Server` or a `daphne_server()`'s `Running`."""
+    return manage(running.env, "shell", "-c", script)
 
 
 @pytest.fixture(scope="session")
@@ -221,24 +109,8 @@ def server():
             workshop_id=running.room["workshop"],
             stages=running.room["stages"],
             log=running.log,
+            env=running.env,
         )
-
-
-def _wait_until_it_answers(process, url, log, seconds=30):
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + seconds
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"daphne exited early:\n{log.read_text()}")
-        try:
-            with opener.open(url + "/login/", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"daphne did not answer on {url}:\n{log.read_text()}")
-        time.sleep(0.1)
 
 
 # The browser and its pages ------------------------------------------------------------
