@@ -368,17 +368,14 @@
   }
   function orderPostits() {
     document.querySelectorAll('.postits').forEach(function (container) {
-      var placed = [];
+      var placed = [];  // the keyed children seen so far, in key order
       Array.prototype.slice.call(container.children).forEach(function (el) {
         var key = postitKey(el);
         if (key === null) return;
-        var after = null;
-        for (var i = 0; i < placed.length; i += 1) {
-          if (placed[i].key > key) { after = placed[i].el; break; }
-        }
-        if (after) container.insertBefore(el, after);
-        placed.push({ key: key, el: el });
-        placed.sort(function (a, b) { return a.key - b.key; });
+        var at = placed.length;
+        while (at > 0 && placed[at - 1].key > key) at -= 1;
+        if (at < placed.length) container.insertBefore(el, placed[at].el);
+        placed.splice(at, 0, { key: key, el: el });
       });
     });
   }

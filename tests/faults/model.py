@@ -270,6 +270,8 @@ class Board:
             elif style == "beforeend":
                 for child in fragment:
                     self.insert(target, child)
+                if "postits" in target.classes():
+                    self.order_postits(target)
             elif style == "innerHTML":
                 for child in list(target.children):
                     if isinstance(child, Node):
@@ -296,24 +298,28 @@ class Board:
         self.after_change()
 
     def after_change(self):
-        self.order_postits()
+        pass
 
-    def order_postits(self):
-        """live.js's orderPostits(): each post-it in its column or theme by its id, as
-        the server draws them; only those out of place move, other children stay put."""
-        for container in [n for n in self.dom.elements() if "postits" in n.classes()]:
-            placed = []
-            for child in [c for c in container.children if isinstance(c, Node)]:
-                key = _postit_key(child)
-                if key is None:
-                    continue
-                after = next((node for k, node in placed if k > key), None)
-                if after is not None:
-                    siblings = container.children
-                    siblings.pop(next(i for i, c in enumerate(siblings) if c is child))
-                    siblings.insert(next(i for i, c in enumerate(siblings) if c is after), child)
-                placed.append((key, child))
-                placed.sort(key=lambda pair: pair[0])
+    @staticmethod
+    def order_postits(container):
+        """live.js's orderPostits() for one container: each post-it by its id, as the
+        server draws them; only those out of place move, other children stay put.
+        (live.js goes over every container after a change; only a beforeend swap can
+        put one out of place, so the model orders just its target.)"""
+        placed = []  # (key, node) of the keyed children seen so far, in key order
+        for child in [c for c in container.children if isinstance(c, Node)]:
+            key = _postit_key(child)
+            if key is None:
+                continue
+            at = len(placed)
+            while at > 0 and placed[at - 1][0] > key:
+                at -= 1
+            if at < len(placed):
+                siblings = container.children
+                siblings.pop(next(i for i, c in enumerate(siblings) if c is child))
+                after = placed[at][1]
+                siblings.insert(next(i for i, c in enumerate(siblings) if c is after), child)
+            placed.insert(at, (key, child))
 
     def remove_pending(self, op):
         card = self.by_id(f"pending-{op}")

@@ -142,7 +142,6 @@ class Page(Board):
     # htmx (Board), plus live.js's afterChange: "not sent yet" cards come back
 
     def after_change(self):
-        super().after_change()
         self.show_pendings()
 
     def show_pendings(self):
