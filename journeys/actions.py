@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from workshops.live.regions import render_part
 from workshops.live.write import AUDIENCES, ActionError, clean_text, emit, room_write
 
-from .kinds import colour_choices, columns_of
+from .kinds import colour_choices, columns_of, postit_context
 from .models import CLUSTER_NAME_MAX_LENGTH, Cluster, PostIt
 
 TEMPLATE = "journeys/wall.html"
@@ -199,20 +199,12 @@ def _compact(html):
     return _INDENT_RE.sub(">\n<", html).strip()
 
 
-def _frames(workshop, partial, **context):
+def _frames(workshop, partial, *, stage, **context):
     """A post-it's fragments are the same for every audience: rendered once."""
-    html = _compact(render_part(workshop, f"{TEMPLATE}#{partial}", None, **_wall_bits(context)))
+    html = _compact(
+        render_part(workshop, f"{TEMPLATE}#{partial}", None, **postit_context(stage, **context))
+    )
     return dict.fromkeys(AUDIENCES, html)
-
-
-def _wall_bits(context):
-    stage = context["stage"]
-    return {
-        **context,
-        "hidden": stage.is_hidden,
-        "column_labels": {c["key"]: c["label"] for c in columns_of(stage)},
-        "show_colour_label": bool(stage.config.get("colours")),
-    }
 
 
 def _emit_postit(workshop, stage, postit, type, op_id, participant):
@@ -230,7 +222,7 @@ def _emit_postit(workshop, stage, postit, type, op_id, participant):
                 workshop,
                 f"{TEMPLATE}#{partial}",
                 "participant",
-                **_wall_bits({"stage": stage, "postit": postit, "hidden_count": hidden_count}),
+                **postit_context(stage, postit=postit, hidden_count=hidden_count),
                 author_view=True,
             )
         )

@@ -63,6 +63,31 @@ def colour_choices(stage):
     return choices
 
 
+def postit_context(stage, **extra):
+    """What any drawing of a post-it on `stage` needs to know of the stage: the one
+    place for it, used by the board, the pushes (actions), the replies (views) and the
+    report. `show_author` is the rule: on an anonymous stage, no name anywhere."""
+    return {
+        "stage": stage,
+        "hidden": stage.is_hidden,
+        "column_labels": {c["key"]: c["label"] for c in columns_of(stage)},
+        "show_colour_label": bool(stage.config.get("colours")),
+        "show_author": not stage.anonymous,
+        **extra,
+    }
+
+
+def byline(postit, stage):
+    """Who wrote a post-it, as plain text ("" on an anonymous stage): the PDF and the CSV."""
+    if stage.anonymous:
+        return ""
+    if postit.author is None:
+        return _("Facilitator")
+    if postit.author.added_by_facilitator:
+        return _("%(name)s (entered by the facilitator)") % {"name": postit.author.display_name}
+    return postit.author.display_name
+
+
 def wall_context(stage, audience, participant):
     columns = columns_of(stage)
     postits = list(
@@ -91,17 +116,15 @@ def wall_context(stage, audience, participant):
         columns[0]["postits"].extend(orphans)
     for cluster in clusters:
         cluster.items = by_cluster.get(cluster.pk, [])
-    return {
-        "columns": columns,
-        "clusters": clusters,
-        "colour_choices": colour_choices(stage),
-        "hidden": hidden,
-        "hidden_count": len(postits) if hidden else 0,
-        "mine": mine,
-        "own_ids": own_ids,
-        "column_labels": {c["key"]: c["label"] for c in columns},
-        "show_colour_label": bool(stage.config.get("colours")),
-    }
+    return postit_context(
+        stage,
+        columns=columns,
+        clusters=clusters,
+        colour_choices=colour_choices(stage),
+        hidden_count=len(postits) if hidden else 0,
+        mine=mine,
+        own_ids=own_ids,
+    )
 
 
 def wall_owners(stage):
@@ -117,7 +140,12 @@ def wall_owners(stage):
 
 def wall_report_context(stage):
     """The wall for the PDF: by column and theme; nothing private, no names if anonymous."""
-    return wall_context(stage, "report", None)
+    context = wall_context(stage, "report", None)
+    for postit in [p for c in context["columns"] for p in c["postits"]] + [
+        p for cluster in context["clusters"] for p in cluster.items
+    ]:
+        postit.byline = byline(postit, stage)
+    return context
 
 
 def wall_export(stage, people):
@@ -177,18 +205,13 @@ def wall_rows(stage):
     rows = []
     postits = PostIt.objects.filter(stage=stage).select_related("author", "cluster")
     for postit in postits.order_by("created_at", "pk"):
-        author = ""
-        if not stage.anonymous:
-            author = postit.author.display_name if postit.author else _("Facilitator")
-            if postit.author and postit.author.added_by_facilitator:
-                author = _("%(name)s (entered by the facilitator)") % {"name": author}
         rows.append(
             {
                 "type": _("post-it"),
                 "category": labels.get(postit.column, postit.column),
                 "state": postit.get_colour_meaning(),
                 "text": _("(private, not revealed)") if stage.is_hidden else postit.text,
-                "author": author,
+                "author": byline(postit, stage),
                 "theme": postit.cluster.name if postit.cluster else "",
                 "created_at": postit.created_at.isoformat(),
             }

@@ -13,11 +13,11 @@ from workshops.access import (
     participant_required,
 )
 from workshops.http import done, error_response, handles_action_errors, op_id_from
-from workshops.live.write import ActionError, malformed
+from workshops.live.write import ActionError, form_id
 from workshops.models import Stage
 
 from . import actions
-from .kinds import colour_choices, columns_of
+from .kinds import colour_choices, postit_context
 from .models import Cluster, PostIt
 
 TEMPLATE = "journeys/wall.html"
@@ -29,21 +29,18 @@ def _audience(participant):
 
 def _postit_context(workshop, postit, participant, **extra):
     stage = postit.stage
-    return {
-        "workshop": workshop,
-        "stage": stage,
-        "postit": postit,
-        "participant": participant,
-        "audience": _audience(participant),
-        "is_facilitator": participant is None,
-        "hidden": stage.is_hidden,
-        "hidden_count": PostIt.objects.filter(stage=stage).count() if stage.is_hidden else 0,
-        "column_labels": {c["key"]: c["label"] for c in columns_of(stage)},
-        "show_colour_label": bool(stage.config.get("colours")),
-        "colour_choices": colour_choices(stage),
-        "author_view": True,
+    return postit_context(
+        stage,
+        workshop=workshop,
+        postit=postit,
+        participant=participant,
+        audience=_audience(participant),
+        is_facilitator=participant is None,
+        hidden_count=PostIt.objects.filter(stage=stage).count() if stage.is_hidden else 0,
+        colour_choices=colour_choices(stage),
+        author_view=True,
         **extra,
-    }
+    )
 
 
 def _editable_postit(workshop, participant, postit_pk):
@@ -216,27 +213,12 @@ def cluster_assign(request, workshop, stage_pk):
     stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
     cluster = None
     if request.POST.get("cluster"):
-        cluster = get_object_or_404(Cluster, pk=_id(request.POST["cluster"]), stage=stage)
-    postit_ids = [_id(v) for v in request.POST.getlist("postits")][
+        cluster = get_object_or_404(Cluster, pk=form_id(request.POST["cluster"]), stage=stage)
+    postit_ids = [form_id(v) for v in request.POST.getlist("postits")][
         : settings.RECIPROQUE.get("MAX_BATCH", 500)
     ]
     actions.assign_cluster(stage, postit_ids, cluster, op_id=op_id_from(request))
     return done(request)
-
-
-def _id(value):
-    """A database id from a form field; anything else is a malformed request."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise ActionError(_bad_request()) from None
-    # Beyond a 64-bit integer the database itself would fail (a 500), not just find nothing.
-    if not 0 < number < 2**63:
-        raise ActionError(_bad_request())
-    return number
-
-
-_bad_request = malformed
 
 
 def _with_seq(response, postit):

@@ -4,13 +4,23 @@
 - two participants with different profiles: Alice (internal client) and
   Bruno (supplier);
 - an outsider: Olga, participant of another workshop (facilitated by Oscar).
+
+tests/conftest.py gives each a logged-in test client as a fixture: `camille`,
+`oscar` (facilitators), `alice`, `bruno`, `olga` (phones), on the `room`.
 """
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from workshops import actions
 from workshops.access import SESSION_KEY
-from workshops.models import Profile
+from workshops.models import Profile, Workshop
+
+# What htmx sends with each of its requests.
+HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 class Room:
@@ -54,3 +64,26 @@ def log_in_participant(client, participant):
     session[SESSION_KEY] = known
     session.save()
     return client
+
+
+# Helpers the view tests share ---------------------------------------------------------------
+
+
+def french(message):
+    """`message` as a French page shows it (translated, HTML-escaped)."""
+    with translation.override("fr"):
+        return escape(gettext(message))
+
+
+def fresh(workshop):
+    return Workshop.objects.get(pk=workshop.pk)
+
+
+def url(name, room, **kwargs):
+    """A URL of the room's workshop."""
+    return reverse(name, kwargs={"pk": room.workshop.pk, **kwargs})
+
+
+def join_url(workshop):
+    """The join link as it is now (the token read again: it may have been renewed)."""
+    return reverse("join", args=[fresh(workshop).join_token])

@@ -4,13 +4,70 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
-from tests.base import Room
+from tests.base import Room, log_in_participant
 
 
 @pytest.fixture
 def room(db):
     return Room()
+
+
+# The personas, each with a test client of their own (tests/base.py says who they are).
+
+
+@pytest.fixture
+def camille(room):
+    """The room's facilitator."""
+    client = Client()
+    client.force_login(room.facilitator)
+    return client
+
+
+@pytest.fixture
+def oscar(room):
+    """Another workshop's facilitator."""
+    client = Client()
+    client.force_login(room.other_facilitator)
+    return client
+
+
+@pytest.fixture
+def alice(room):
+    return log_in_participant(Client(), room.alice)
+
+
+@pytest.fixture
+def bruno(room):
+    return log_in_participant(Client(), room.bruno)
+
+
+@pytest.fixture
+def olga(room):
+    """A participant of the other workshop."""
+    return log_in_participant(Client(), room.olga)
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """What the hub is asked to publish, in order (nothing reaches a channel layer)."""
+    from workshops.live.hub import hub
+
+    messages = []
+    monkeypatch.setattr(hub, "publish", lambda workshop_id, message: messages.append(message))
+    return messages
+
+
+@pytest.fixture
+def map_stage(room):
+    """The diagnostic's step 2, the map, as the current stage."""
+    from workshops import actions
+    from workshops.models import Stage
+
+    stage = room.workshop.stages.get(kind="map")
+    actions.go_to_stage(room.workshop, stage)
+    return Stage.objects.get(pk=stage.pk)
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,6 @@ character against its maxlength: the server must count them the same, or a
 perimeter the browser let through is refused ("2034 > 2000").
 """
 
-import pytest
 from django.urls import reverse
 
 from journeys import actions as journeys
@@ -23,12 +22,6 @@ def lines_of(total, count):
 
 def crlf(lines):
     return "\r\n".join(lines)
-
-
-@pytest.fixture
-def camille(client, room):
-    client.force_login(room.facilitator)
-    return client
 
 
 def test_it_builds_the_text_the_issue_describes():

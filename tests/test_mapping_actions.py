@@ -1,20 +1,16 @@
-"""The three-circle map's writes and views, through the real actions and URLs.
+"""The three-circle map's writes, through the real actions (its views: test_views_mapping.py).
 
 Every accepted write is one event pushed to every screen (the SVG and the
 list redrawn per audience); a refused one changes nothing. User text stays
 text in the SVG.
 """
 
-import re
-
 import pytest
-from django.urls import reverse
 from django.utils import translation
 
 from mapping import actions as mapping
 from mapping.kinds import build_map, labels_of
 from mapping.models import Actor, Circle, Flow
-from tests.base import log_in_participant
 from workshops import actions
 from workshops.live.write import AUDIENCES, ActionError
 from workshops.models import Event, Stage, Workshop
@@ -22,23 +18,6 @@ from workshops.models import Event, Stage, Workshop
 pytestmark = pytest.mark.usefixtures("english_messages")
 
 XSS = ["<script>alert(1)</script>", '"><svg onload=alert(1)>']
-
-
-@pytest.fixture
-def published(monkeypatch):
-    from workshops.live.hub import hub
-
-    messages = []
-    monkeypatch.setattr(hub, "publish", lambda workshop_id, message: messages.append(message))
-    return messages
-
-
-@pytest.fixture
-def map_stage(room):
-    """The diagnostic's step 2, the map, as the current stage."""
-    stage = room.workshop.stages.get(kind="map")
-    actions.go_to_stage(room.workshop, stage)
-    return Stage.objects.get(pk=stage.pk)
 
 
 def fr(msgid):
@@ -423,113 +402,3 @@ def test_it_maps_the_client_relationship_with_the_same_kind(db):
     frame = Event.objects.filter(type="mapping.actor_added").get().frames["facilitator"]
     assert "Côté prestataire" in frame and "Occupants" in frame
     assert actor.stage == stage
-
-
-# Views ----------------------------------------------------------------------------------------
-
-
-def htmx(client):
-    client.defaults["HTTP_HX_REQUEST"] = "true"
-    return client
-
-
-def test_it_lets_a_phone_open_the_forms_and_add_an_actor_and_a_flow(room, map_stage, client):
-    log_in_participant(htmx(client), room.alice)
-    url = reverse("mapping:actor_new", args=[room.workshop.pk, map_stage.pk])
-    form = client.get(url + "?circle=clients")
-    assert form.status_code == 200
-    assert b'name="circle" value="clients" checked' in form.content
-    response = client.post(
-        url, {"name": "Usagers", "circle": "clients", "scope": "external", "op_id": "a" * 16}
-    )
-    assert response.status_code == 200 and response.content == b""
-    usagers = Actor.objects.get(name="Usagers")
-    flow_url = reverse("mapping:flow_new", args=[room.workshop.pk, map_stage.pk])
-    picker = client.get(flow_url + f"?source=centre&target={usagers.pk}").content.decode()
-    assert f'<option value="{usagers.pk}" selected>Usagers</option>' in picker
-    assert '<option value="centre" selected>DSI</option>' in picker
-    response = client.post(
-        flow_url,
-        {
-            "source": "centre",
-            "target": str(usagers.pk),
-            "kind": "deliverable",
-            "label": "Rendez-vous",
-            "they_expect": "Un créneau rapide",
-            "op_id": "b" * 16,
-        },
-    )
-    assert response.status_code == 200
-    flow = Flow.objects.get()
-    rate = reverse("mapping:flow_rate", args=[room.workshop.pk, flow.pk])
-    assert client.post(rate, {"rating": "unclear"}).status_code == 200
-    assert Flow.objects.get().rating == "unclear"
-
-
-def test_it_answers_a_refused_form_with_the_form_and_the_reason(room, map_stage, client):
-    log_in_participant(htmx(client), room.alice)
-    url = reverse("mapping:actor_new", args=[room.workshop.pk, map_stage.pk])
-    response = client.post(url, {"name": "", "circle": "clients", "description": "gardé"})
-    assert response.status_code == 400
-    body = response.content.decode()
-    assert fr("Give the actor a name.") in body
-    assert ">gardé</textarea>" in body  # what they typed is kept
-    assert not Actor.objects.exists()
-
-
-def test_it_works_without_javascript(room, map_stage, client):
-    log_in_participant(client, room.alice)
-    url = reverse("mapping:actor_new", args=[room.workshop.pk, map_stage.pk])
-    page = client.get(url)
-    assert page.status_code == 200 and b"<html" in page.content and b"hx-disable" in page.content
-    response = client.post(url, {"name": "Achats", "circle": "suppliers", "op_id": "c" * 16})
-    assert response.status_code == 302
-    assert response["Location"] == reverse("workshops:live", args=[room.workshop.pk])
-    assert Actor.objects.filter(name="Achats").exists()
-
-
-def test_it_lets_only_the_facilitator_move_an_actor(room, map_stage, client):
-    actor = supplier(map_stage, room.alice)
-    url = reverse("mapping:actor_move", args=[room.workshop.pk, map_stage.pk, actor.pk])
-    log_in_participant(htmx(client), room.alice)
-    assert client.post(url, {"x": 10, "y": 10}).status_code in (302, 404)
-    client.force_login(room.facilitator)
-    assert client.post(url, {"x": 500, "y": 420, "op_id": "d" * 16}).status_code == 200
-    assert Actor.objects.values_list("x", "y").get(pk=actor.pk) == (500, 420)
-    assert client.post(url, {"x": "", "y": ""}).status_code == 400
-    assert client.post(url, {"reset": "1"}).status_code == 200
-    assert Actor.objects.values_list("x", "y").get(pk=actor.pk) == (None, None)
-
-
-def test_it_refuses_an_outsider_on_the_map(room, map_stage, client):
-    log_in_participant(htmx(client), room.olga)
-    url = reverse("mapping:actor_new", args=[room.workshop.pk, map_stage.pk])
-    assert client.get(url).status_code == 403
-    assert client.post(url, {"name": "Intrus", "circle": "clients"}).status_code == 403
-    client.force_login(room.other_facilitator)
-    move = reverse("mapping:actor_move", args=[room.workshop.pk, map_stage.pk, "centre"])
-    assert client.post(move, {"x": 1, "y": 1}).status_code == 404
-    assert not Actor.objects.exists()
-
-
-def test_it_draws_the_map_on_the_live_pages(room, map_stage, client):
-    achats = supplier(map_stage, room.alice, name="Achats & marchés")
-    mapping.add_flow(
-        map_stage,
-        participant=room.alice,
-        source=str(achats.pk),
-        target="centre",
-        kind="request",
-        label="Bons",
-    )
-    client.force_login(room.facilitator)
-    console = client.get(reverse("workshops:console", args=[room.workshop.pk])).content.decode()
-    assert 'class="map-svg is-movable"' in console
-    assert re.search(r"js/map\.[0-9a-f]{12}\.js", console)  # the hashed, immutable name
-    assert "Achats &amp; marchés" in console
-    assert "Qui dépend de nous" in console
-    projector = client.get(reverse("workshops:projector", args=[room.workshop.pk])).content
-    assert b"map-svg" in projector and fr("Add an actor").encode() not in projector
-    phone = log_in_participant(client.__class__(), room.bruno)
-    page = phone.get(reverse("workshops:live", args=[room.workshop.pk])).content.decode()
-    assert "map-list" in page and fr("Add an actor") in page and "data-move" not in page

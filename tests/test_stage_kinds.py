@@ -5,7 +5,7 @@ each: the board renders for the three audiences and in the report; export →
 import → export gives the same document; replaying a scripted session's
 events onto a page that was open before it gives the same regions as a fresh
 render (Zulip's test_events.py, for our frames); the board's queries are
-pinned; and each kind has a script here.
+pinned, and so is each write of the session; and each kind has a script here.
 """
 
 import json
@@ -20,6 +20,7 @@ from commitments.votes import actions as votes
 from journeys import actions as journeys
 from mapping import actions as mapping
 from tests.faults.model import Board, Node
+from tests.regions import region_diff, regions
 from workshops import actions
 from workshops.exports import report, transfer
 from workshops.live.regions import render_live, render_snapshot
@@ -135,42 +136,42 @@ SESSIONS = {
 BOARD_QUERIES = {"framing": 4, "wall": 4, "map": 4, "ideas": 14}
 
 
+# Each write of a kind's session, in order: (its event's type, its queries), lock,
+# op-id check, stage, the change, its frames and the event all counted. A write that
+# starts reading per object, or a frame drawn twice, breaks this.
+_WALL_WRITES = [
+    ("journeys.postit_added", 7),
+    ("journeys.postit_added", 7),
+    ("journeys.postit_added", 7),
+    ("journeys.postit_edited", 7),
+    ("journeys.cluster_added", 20),
+    ("journeys.postits_clustered", 10),
+    ("journeys.cluster_renamed", 19),
+    ("journeys.postit_added", 7),
+    ("journeys.postit_deleted", 7),
+    ("journeys.postits_clustered", 10),
+]
+WRITE_QUERIES = {
+    "framing": _WALL_WRITES,
+    "wall": _WALL_WRITES,
+    "map": [
+        ("mapping.actor_added", 13),
+        ("mapping.actor_added", 13),
+        ("mapping.flow_added", 16),
+        ("mapping.flow_rated", 11),
+        ("mapping.actor_moved", 12),
+        ("mapping.actor_edited", 11),
+        ("mapping.flow_added", 13),
+        ("mapping.flow_deleted", 11),
+    ],
+}
+
+
 def staged(room, key):
     workshop = room.workshop
     stage = actions.add_stage(workshop, kind=key, title=f"Étape {key}")
     actions.go_to_stage(workshop, stage)
     return Workshop.objects.select_related("current_stage").get(pk=workshop.pk), stage
-
-
-# The page's regions, compared as trees: attributes sorted, whitespace folded, and the
-# operation ids a form gets fresh at each render left out.
-
-
-def canon(node):
-    if not isinstance(node, Node):
-        text = " ".join(str(node).split())
-        return text or None
-    attrs = dict(node.attrs)
-    if node.tag == "input" and attrs.get("name") == "op_id":
-        attrs.pop("value", None)
-    children = [c for c in (canon(child) for child in node.children) if c is not None]
-    return (node.tag, tuple(sorted(attrs.items())), tuple(children))
-
-
-def lines(tree, depth=0):
-    """A region tree as indented lines, for a readable diff."""
-    if isinstance(tree, dict):
-        return [line for ident, sub in tree.items() for line in [f"#{ident}", *lines(sub, 1)]]
-    if not isinstance(tree, tuple):
-        return ["  " * depth + repr(tree)]
-    tag, attrs, children = tree
-    head = "  " * depth + f"<{tag} {' '.join(f'{k}={v!r}' for k, v in attrs)}>"
-    return [head, *(line for child in children for line in lines(child, depth + 1))]
-
-
-def regions(board):
-    idents = ("live", "stage-list", "controls", "done-count", "done-button")
-    return {ident: canon(board.by_id(ident)) for ident in idents}
 
 
 def opened_page(workshop, audience):
@@ -193,6 +194,7 @@ def test_it_registers_every_kind_a_method_names():
 def test_it_has_a_scripted_session_for_each_kind(key):
     assert key in SESSIONS, f"{key}: add its session to tests/test_stage_kinds.py"
     assert key in BOARD_QUERIES, f"{key}: pin its board's queries"
+    assert key in WRITE_QUERIES, f"{key}: pin its session's writes' queries"
 
 
 @pytest.mark.parametrize("key", KINDS)
@@ -251,12 +253,9 @@ def test_it_replays_a_session_onto_an_open_page_as_a_fresh_render(room, key):
     for audience, board in pages.items():
         assert board.missed_targets == 0, f"{audience}: a frame aimed at nothing"
         fresh = opened_page(workshop, audience)
-        replayed, drawn = regions(board), regions(fresh)
-        if replayed != drawn:
-            import difflib
-
-            diff = difflib.unified_diff(lines(drawn), lines(replayed), "fresh", "replayed", n=2)
-            pytest.fail(f"{audience}: the replayed page differs\n" + "\n".join(diff))
+        diff = region_diff(regions(fresh), regions(board))
+        if diff:
+            pytest.fail(f"{audience}: the replayed page differs\n" + diff)
 
 
 @pytest.mark.parametrize("key", KINDS)
@@ -294,3 +293,87 @@ def test_it_honours_writable_for_a_kind_nobody_writes_on(room):
     html, _own = render_regions(workshop, "participant", room.alice, is_done=False)
     button = next(n for n in Board(html).dom.elements() if n.attrs.get("id") == "done-button")
     assert "hidden" not in button.attrs
+
+
+@pytest.mark.parametrize("key", KINDS)
+def test_it_does_each_write_of_a_session_in_a_pinned_number_of_queries(room, key, monkeypatch):
+    import sys
+    from contextlib import contextmanager
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workshops.live import write
+
+    workshop, warm = staged(room, key)
+    SESSIONS[key](room, warm)  # caches (content types, compiled templates) warmed
+    workshop, stage = staged(room, key)
+    seq = Workshop.objects.get(pk=workshop.pk).seq
+    starts = []
+    real = write.room_write
+
+    @contextmanager
+    def counted(*args, **kwargs):
+        starts.append(len(queries.captured_queries))
+        with real(*args, **kwargs) as w:
+            yield w
+
+    for module in [m for m in list(sys.modules.values()) if getattr(m, "room_write", None) is real]:
+        monkeypatch.setattr(module, "room_write", counted)
+    with CaptureQueriesContext(connection) as queries:
+        SESSIONS[key](room, stage)
+    ends = [*starts[1:], len(queries.captured_queries)]
+    types = list(
+        Event.objects.filter(workshop=workshop, seq__gt=seq)
+        .order_by("seq")
+        .values_list("type", flat=True)
+    )
+    assert len(types) == len(starts), "one event per write"
+    measured = [(type, end - start) for type, start, end in zip(types, starts, ends, strict=True)]
+    assert measured == WRITE_QUERIES[key], f"{key}: pin WRITE_QUERIES[{key!r}] = {measured}"
+
+
+def test_it_takes_a_kinds_own_settings_into_the_stage_editor(room, monkeypatch):
+    """StageKind.config_form: its fields join the stage editor's, its apply() edits the
+    config of a stage of that kind, and workshops/ knows nothing else of it."""
+    from django import forms
+
+    from workshops import registry
+    from workshops.forms import StageForm
+
+    class RoundsForm(forms.Form):
+        rounds = forms.IntegerField(min_value=1, max_value=5, required=False)
+
+        def __init__(self, *args, config=None, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fields["rounds"].initial = (config or {}).get("rounds")
+
+        def apply(self, base):
+            return {**(base or {}), "rounds": self.cleaned_data["rounds"]}
+
+    kind = registry.StageKind(
+        key="rounds", label="Tours", template="workshops/kinds/plain.html", config_form=RoundsForm
+    )
+    monkeypatch.setitem(registry._kinds, "rounds", kind)
+    data = {"title": "Tours", "kind": "rounds", "duration_minutes": 5, "rounds": "3"}
+    form = StageForm(data)
+    assert "rounds" in form.fields and "columns_text" in form.fields  # each kind's own
+    assert form.is_valid(), form.errors
+    assert form.config({"kept": 1}) == {"kept": 1, "rounds": 3}
+    refused = StageForm({**data, "rounds": "9"})
+    assert not refused.is_valid() and "rounds" in refused.errors
+
+
+def test_it_names_no_kind_in_workshops():
+    """workshops/ knows a kind only through its StageKind: no key, no kind's CSS class."""
+    root = Path(__file__).resolve().parents[1] / "workshops"
+    keys = {kind.key for kind in all_kinds()}
+    found = []
+    for path in root.rglob("*"):
+        if path.suffix not in (".py", ".html", ".css") or "migrations" in path.parts:
+            continue
+        text = path.read_text()
+        for key in keys:
+            if f'"{key}"' in text or f"'{key}'" in text or f"kind == {key}" in text:
+                found.append((str(path.relative_to(root)), key))
+    assert found == []

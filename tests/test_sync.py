@@ -19,7 +19,7 @@ from django.utils.html import escape
 from journeys import actions as journeys
 from journeys.models import Cluster, PostIt
 from workshops import actions
-from workshops.live.hub import Encoded, hub
+from workshops.live.hub import Encoded
 from workshops.live.write import AUDIENCES, ActionError, emit, message_for
 from workshops.models import Event, Participant, Profile, Stage, Workshop
 
@@ -27,14 +27,6 @@ pytestmark = pytest.mark.usefixtures("english_messages")
 
 SECRET = "Le chef ne répond jamais aux tickets"
 XSS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
-
-
-@pytest.fixture
-def published(monkeypatch):
-    """What the hub is asked to broadcast, in order."""
-    messages = []
-    monkeypatch.setattr(hub, "publish", lambda workshop_id, message: messages.append(message))
-    return messages
 
 
 def seq_of(workshop):

@@ -9,13 +9,10 @@ import atexit
 import base64
 import http.cookiejar
 import json
-import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import urllib.error
 import urllib.parse
@@ -26,15 +23,12 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
-from django.utils.html import escape
-from django.utils.translation import gettext
 
-from tests.browser.conftest import _free_port, _manage, _wait_until_it_answers
+from tests.servers import Worker, manage, server_env
 from workshops import models, ratelimit
 from workshops.models import Participant, Workshop
 
-from .base import log_in_participant
+from .base import french, log_in_participant
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,60 +97,27 @@ class RealServer:
 
 def _start():
     var_dir = Path(tempfile.mkdtemp(prefix="reciproque-real-"))
-    port = _free_port()
-    host = f"127.0.0.1:{port}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH", "SECRET_KEY")
-    }
-    env.update(
-        RECIPROQUE_VAR_DIR=str(var_dir),
-        DEBUG="0",
-        LOG_LEVEL="DEBUG",
-        DJANGO_SETTINGS_MODULE="config.settings",
-        PYTHONUNBUFFERED="1",
-    )
+    env = server_env(var_dir, LOG_LEVEL="DEBUG")
     # One Django start for both (each costs seconds on a busy machine).
     setup = "from django.core.management import call_command\n"
     setup += "call_command('migrate', interactive=False, verbosity=0)\n" + SERVER_SETUP
-    out = _manage(env, "shell", "-c", setup).stdout
+    out = manage(env, "shell", "-c", setup)
     room = json.loads(re.search(r"^ROOM=(.*)$", out, re.M).group(1))
-    log = var_dir / "daphne.log"
-    daphne = Path(sys.executable).with_name("daphne")
-    with open(log, "w") as log_file:
-        # As `make run` does (Makefile): the access log off, everything else as it comes.
-        process = subprocess.Popen(
-            [
-                str(daphne),
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--access-log",
-                "/dev/null",
-                "config.asgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = RealServer(f"http://{host}", host, process, log, var_dir, room)
+    # As `make run` does (Makefile): the access log off, everything else as it comes.
+    worker = Worker(env)
+    host = f"127.0.0.1:{worker.port}"
+    server = RealServer(f"http://{host}", host, worker.process, worker.log_path, var_dir, room)
+    server.worker = worker
     atexit.register(_stop, server)
-    _wait_until_it_answers(process, server.url, log)
     return server
 
 
 def _stop(server):
     if server.process.poll() is None:
-        os.killpg(server.process.pid, signal.SIGTERM)
         try:
-            server.process.wait(timeout=10)
+            server.worker.stop()
         except subprocess.TimeoutExpired:
-            os.killpg(server.process.pid, signal.SIGKILL)
-            server.process.wait()
+            server.worker.stop(kill=True)
     shutil.rmtree(server.var_dir, ignore_errors=True)
 
 
@@ -210,11 +171,6 @@ def test_it_draws_short_codes_from_secrets(monkeypatch):
     code = models.new_short_code()
     assert len(picks) == len(code) == models.SHORT_CODE_LENGTH
     assert set(code) <= set(models.SHORT_CODE_ALPHABET)
-
-
-def french(message):
-    with translation.override("fr"):
-        return escape(gettext(message))
 
 
 def test_it_revokes_the_link_and_the_code_and_keeps_who_is_in(client, room):

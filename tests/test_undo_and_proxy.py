@@ -17,16 +17,9 @@ from workshops.exports.report import report_html
 from workshops.live.write import ActionError
 from workshops.models import Event, Participant, Profile, Workshop
 
-from .base import log_in_participant
+from .base import HTMX, log_in_participant
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 ENTERED = "saisi par l’animateur·rice"
-
-
-@pytest.fixture
-def camille(client, room):
-    client.force_login(room.facilitator)
-    return client
 
 
 def _stages(room):

@@ -1,54 +1,14 @@
 """The post-it wall's endpoints: who may write what, htmx replies, refusals, query counts."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
-from django.utils import translation
-from django.utils.html import escape
-from django.utils.translation import gettext
 
 from journeys import actions as journeys
 from journeys.models import Cluster, PostIt
 from workshops import actions
 from workshops.models import Event, Workshop
 
-from .base import log_in_participant
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def camille(room):
-    client = Client()
-    client.force_login(room.facilitator)
-    return client
-
-
-@pytest.fixture
-def oscar(room):
-    client = Client()
-    client.force_login(room.other_facilitator)
-    return client
-
-
-@pytest.fixture
-def alice(room):
-    return log_in_participant(Client(), room.alice)
-
-
-@pytest.fixture
-def bruno(room):
-    return log_in_participant(Client(), room.bruno)
-
-
-@pytest.fixture
-def olga(room):
-    return log_in_participant(Client(), room.olga)
-
-
-def french(message):
-    with translation.override("fr"):
-        return escape(gettext(message))
+from .base import HTMX, french
 
 
 def seq_of(room):
@@ -481,3 +441,46 @@ def test_it_adds_a_private_post_it_in_a_fixed_number_of_queries(
 ADD_POSTIT_QUERIES = 10
 # On a private stage the frames count the post-its instead of showing them: one more.
 ADD_PRIVATE_POSTIT_QUERIES = 11
+
+
+def test_it_names_nobody_on_an_anonymous_stage_in_any_drawing_of_a_postit(room, alice, camille):
+    """One rule, from journeys.kinds.postit_context / byline: the board, the push, the
+    author's reply, the edit form's reply, the PDF section and the CSV row."""
+    from journeys.kinds import byline, postit_context
+    from workshops.exports import report
+    from workshops.live.regions import render_live
+
+    workshop = room.workshop
+    stage = actions.add_stage(workshop, kind="wall", title="Sans nom", anonymous=True)
+    actions.go_to_stage(workshop, stage)
+    assert postit_context(stage)["show_author"] is False
+    reply = alice.post(
+        add_url(room, stage), {"text": "Personne ne sait qui", "op_id": "a" * 32}, **HTMX
+    )
+    assert reply.status_code == 200 and "Personne ne sait qui" in reply.content.decode()
+    postit = PostIt.objects.get(stage=stage)
+    pushed = Event.objects.filter(workshop=workshop, type="journeys.postit_added").last()
+    workshop = Workshop.objects.select_related("current_stage").get(pk=workshop.pk)
+    edited = alice.post(
+        reverse("journeys:edit_postit", args=[workshop.pk, postit.pk]),
+        {"text": "Personne ne sait qui, vraiment", "op_id": "b" * 32},
+        **HTMX,
+    )
+    assert edited.status_code == 200, edited.content
+    drawings = {
+        "reply": reply.content.decode(),
+        "push": pushed.frames["facilitator"],
+        "board": render_live(workshop, "facilitator")[0],
+        "edit reply": edited.content.decode(),
+    }
+    for where, html in drawings.items():
+        assert "postit-author" not in html and "Alice" not in html, where
+    section = next(
+        s for s in report.report_context(workshop)["sections"] if s["stage"].pk == stage.pk
+    )
+    assert "vraiment" in section["body"] and "Alice" not in section["body"]
+    postit.refresh_from_db()
+    assert byline(postit, stage) == ""
+    # On a named stage the same function names the author, in the report as in the CSV.
+    named = next(s for s in workshop.stages.all() if s.kind == "wall" and not s.anonymous)
+    assert byline(PostIt(stage=named, author=room.alice), named) == "Alice"

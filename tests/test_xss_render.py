@@ -25,10 +25,8 @@ from workshops.live.regions import render_live, render_snapshot
 from workshops.models import Event, Profile, Stage, Workshop
 from workshops.trace import ref
 
-from .base import log_in_participant
+from .base import HTMX, log_in_participant
 from .xss_corpus import PAYLOADS, SHORT, inspect_html, text_of
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def groups(payloads, size):

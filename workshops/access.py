@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from . import ratelimit
-from .live.write import ActionError, fetch_one
+from .live.write import ActionError, fetch_one, form_id
 from .models import Participant, Workshop
 
 SESSION_KEY = "reciproque_participants"
@@ -137,12 +137,7 @@ def acting_participant(request, workshop, participant):
         return participant
     if not value:
         return None
-    try:
-        pk = int(value)
-    except ValueError:
-        raise ActionError(_("This request is malformed; reload the page.")) from None
-    if not 0 < pk < 2**63:
-        raise ActionError(_("This request is malformed; reload the page."))
+    pk = form_id(value)
     proxy = fetch_one(
         Participant,
         "id = %s AND workshop_id = %s AND added_by_facilitator AND removed_at IS NULL",

@@ -26,7 +26,7 @@ from .forms import FacilitatorCreationForm, JoinCodeForm, JoinForm, StageForm, W
 from .http import done, error_response, handles_action_errors, op_id_from
 from .live import presence
 from .live.regions import live_context
-from .live.write import ActionError, malformed
+from .live.write import ActionError, form_id, malformed
 from .models import MAX_TIMER_MINUTES, Participant, Profile, Stage, Workshop
 from .network import public_base_url
 from .registry import get_kind
@@ -269,14 +269,11 @@ def qr_svg(request, workshop):
 # Facilitator: running the room ----------------------------------------------------------
 
 
-_malformed = malformed
-
-
 def _flag(request, name):
     """A "1" or "0" field; anything else (or nothing) is a malformed request, not a "no"."""
     value = request.POST.get(name)
     if value not in ("0", "1"):
-        raise ActionError(_malformed())
+        raise ActionError(malformed())
     return value == "1"
 
 
@@ -301,14 +298,7 @@ def stage_back(request, workshop):
 
 
 def _id_field(request, name):
-    """A database id from a form field; anything else is a malformed request."""
-    try:
-        value = int(request.POST.get(name, ""))
-    except ValueError:
-        raise ActionError(_malformed()) from None
-    if not 0 < value < 2**63:
-        raise ActionError(_malformed())
-    return value
+    return form_id(request.POST.get(name, ""))
 
 
 @require_POST
@@ -482,7 +472,7 @@ def stage_move(request, workshop, stage_pk):
     stage = get_object_or_404(Stage, pk=stage_pk, workshop=workshop)
     offset = {"up": -1, "down": 1}.get(request.POST.get("direction"))
     if offset is None:
-        raise ActionError(_malformed())
+        raise ActionError(malformed())
     actions.move_stage(stage, offset, op_id=op_id_from(request))
     return done(request)
 

@@ -33,12 +33,40 @@
   }
 
   // A form that arrived in a push is the same HTML on every page, op id
-  // included: each submit gets its own id (the server's is for no-JS use).
+  // included: the page gives it its own id (the server's is for no-JS use). The
+  // id stays with the form until the server answers 2xx: a second tap while it
+  // sends, or a retry after a network failure (the first may have been applied,
+  // its answer lost), carries the same id, and the server applies it once. The
+  // next submit of a form still on the page is a new change: a new id.
+  var formOps = new WeakMap();
   document.addEventListener('htmx:configRequest', function (event) {
     var params = event.detail.parameters;
     if (params && typeof params.get === 'function' ? params.has('op_id') : params && 'op_id' in params) {
-      if (typeof params.set === 'function') params.set('op_id', newOpId()); else params.op_id = newOpId();
+      var elt = event.detail.elt;
+      var op = elt && formOps.get(elt);
+      if (!op) { op = newOpId(); if (elt) formOps.set(elt, op); }
+      if (typeof params.set === 'function') params.set('op_id', op); else params.op_id = op;
     }
+  });
+  // While a form sends, its buttons are off: a double tap sends once.
+  document.addEventListener('htmx:beforeRequest', function (event) {
+    var elt = event.detail.elt;
+    if (!elt || elt.tagName !== 'FORM') return;
+    elt.querySelectorAll('button:not([disabled])').forEach(function (button) {
+      button.disabled = true;
+      button.dataset.sending = '1';
+    });
+  });
+  document.addEventListener('htmx:afterRequest', function (event) {
+    var elt = event.detail.elt;
+    if (!elt) return;
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.status >= 200 && xhr.status < 300) formOps.delete(elt);
+    if (elt.tagName !== 'FORM') return;
+    elt.querySelectorAll('button[data-sending]').forEach(function (button) {
+      button.disabled = false;
+      delete button.dataset.sending;
+    });
   });
 
   // Errors from ordinary htmx requests (facilitator controls, edits).
@@ -329,7 +357,31 @@
   });
   document.addEventListener('htmx:afterSettle', function () { afterChange(); });
 
+  // A pushed post-it is appended (beforeend) to its column or theme, but the server
+  // draws each in the order they were written (created_at, pk): one moved back from a
+  // theme, or one whose author's reply came before an earlier push, would sit out of
+  // place until the next redraw. Put it where the server puts it, by its id; only the
+  // post-its out of place move (a moved node loses focus), pending cards stay put.
+  function postitKey(el) {
+    var found = /^postit-(\d+)$/.exec(el.id || '');
+    return found ? parseInt(found[1], 10) : null;
+  }
+  function orderPostits() {
+    document.querySelectorAll('.postits').forEach(function (container) {
+      var placed = [];  // the keyed children seen so far, in key order
+      Array.prototype.slice.call(container.children).forEach(function (el) {
+        var key = postitKey(el);
+        if (key === null) return;
+        var at = placed.length;
+        while (at > 0 && placed[at - 1].key > key) at -= 1;
+        if (at < placed.length) container.insertBefore(el, placed[at].el);
+        placed.splice(at, 0, { key: key, el: el });
+      });
+    });
+  }
+
   function afterChange() {
+    orderPostits();
     document.querySelectorAll('[data-pid]').forEach(function (el) {
       el.classList.toggle('is-own', own.has(parseInt(el.dataset.pid, 10)));
     });

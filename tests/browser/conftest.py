@@ -10,26 +10,15 @@ Playwright is driven through its plain sync API (no pytest-playwright
 plugin), because the browser tests run without pytest-asyncio.
 """
 
-import json
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-RESULTS = ROOT / "test-results" / "browser"
+from tests.servers import RESULTS, ROOT, daphne_server, manage  # noqa: F401 (for the tests)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -86,13 +75,7 @@ print("ROOM=" + json.dumps({{
 """
 
 
-# The server ------------------------------------------------------------------------
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+# The server (tests/servers.py starts every Daphne of the tests) ---------------------------
 
 
 @dataclass
@@ -101,89 +84,13 @@ class Server:
     workshop_id: int
     stages: dict
     log: Path
-
-
-def _manage(env, *args):
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if done.returncode:
-        raise RuntimeError(f"manage.py {args[0]} failed:\n{done.stdout}{done.stderr[-3000:]}")
-    return done
-
-
-@dataclass
-class Running:
-    """A Daphne of the embedded setup, on its own SQLite file: see `daphne_server`."""
-
-    url: str
     env: dict
-    room: dict | None
-    log: Path
 
 
-@contextmanager
-def daphne_server(prefix, setup_script=None, keep_log="daphne.log"):
-    """The one way the browser tests start a server.
-
-    A fresh var dir (SQLite, secret key), migrated; `setup_script` runs in
-    `manage.py shell` and may print a `ROOM=<json>` line, returned as `room`.
-    The server stops (SIGTERM, then SIGKILL) and its log is kept in
-    test-results/browser/`keep_log` for whoever reads a failure.
-    """
-    var_dir = Path(tempfile.mkdtemp(prefix=prefix))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH", "SECRET_KEY")
-    }
-    env.update(
-        RECIPROQUE_VAR_DIR=str(var_dir),
-        DEBUG="0",
-        PUBLIC_URL=url,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        PYTHONUNBUFFERED="1",
-    )
-    log = var_dir / "daphne.log"
-    process = None
-    try:
-        _manage(env, "migrate", "--noinput")
-        room = None
-        if setup_script:
-            out = _manage(env, "shell", "-c", setup_script).stdout
-            if found := re.search(r"^ROOM=(.*)$", out, re.M):
-                room = json.loads(found.group(1))
-        daphne = Path(sys.executable).with_name("daphne")
-        with open(log, "w") as log_file:
-            process = subprocess.Popen(
-                [str(daphne), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-                cwd=ROOT,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        _wait_until_it_answers(process, url, log)
-        yield Running(url=url, env=env, room=room, log=log)
-    finally:
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        if log.exists():
-            RESULTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(log, RESULTS / keep_log)
-        shutil.rmtree(var_dir, ignore_errors=True)
+def shell(running, script):
+    """Run `script` in `manage.py shell` against a running server's own database (its
+    var dir); its stdout. `running` is a `Server` or a `daphne_server()`'s `Running`."""
+    return manage(running.env, "shell", "-c", script)
 
 
 @pytest.fixture(scope="session")
@@ -202,24 +109,8 @@ def server():
             workshop_id=running.room["workshop"],
             stages=running.room["stages"],
             log=running.log,
+            env=running.env,
         )
-
-
-def _wait_until_it_answers(process, url, log, seconds=30):
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + seconds
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"daphne exited early:\n{log.read_text()}")
-        try:
-            with opener.open(url + "/login/", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"daphne did not answer on {url}:\n{log.read_text()}")
-        time.sleep(0.1)
 
 
 # The browser and its pages ------------------------------------------------------------
@@ -331,6 +222,42 @@ def watch():
     return Watch()
 
 
+# Logging in and joining: the one way every browser test does them --------------------------
+
+
+def log_in(page, base_url, credentials=FACILITATOR):
+    """The facilitator logs in from the login page; ends on the dashboard."""
+    page.goto(f"{base_url}/login/")
+    page.fill("#id_username", credentials[0])
+    page.fill("#id_password", credentials[1])
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(re.compile(r"/workshops/$"))
+
+
+def join(page, join_url, name, profile="agent", tap=True):
+    """A person joins from the join link (the QR code's address) with a name and a
+    profile; ends on their live page, its socket connected."""
+    page.goto(join_url)
+    page.fill("#id_display_name", name)
+    page.locator(f"input[name=profile][value={profile}]").check()
+    button = page.locator("form button[type=submit]").last
+    if tap:
+        button.tap()
+    else:
+        button.click()
+    page.wait_for_url(re.compile(r"/w/\d+/$"))
+    page.wait_for_selector("body[data-connection=connected]")
+
+
+def new_actor(browser, watch, name, **options):
+    """A browser context and its page, watched from its first navigation."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(10_000)
+    frames = []
+    context.on("page", lambda page: watch.attach(name, page, frames))
+    return Actor(name=name, context=context, page=context.new_page(), frames=frames)
+
+
 class Room:
     """The facilitator, the projector and three phones, in one workshop."""
 
@@ -382,11 +309,7 @@ class Room:
         return context
 
     def log_in(self, page):
-        page.goto(f"{self.url}/login/")
-        page.fill("#id_username", FACILITATOR[0])
-        page.fill("#id_password", FACILITATOR[1])
-        page.locator("form button[type=submit]", has_text="Log in").click()
-        page.wait_for_url(re.compile(r"/workshops/$"))
+        log_in(page, self.url)
 
     def close(self):
         for context in self.contexts:
@@ -407,13 +330,8 @@ class Room:
         return self.console.page.locator(".join-link a").inner_text().strip()
 
     def join(self, phone, join_url, name, profile):
-        page = phone.page
-        page.goto(join_url)
-        page.fill("#id_display_name", name)
-        page.locator(f"input[name=profile][value={profile}]").check()
-        page.get_by_role("button", name="Enter the workshop").tap()
-        page.wait_for_url(re.compile(rf"/w/{self.workshop_id}/$"))
-        self.wait_connected(phone)
+        join(phone.page, join_url, name, profile)
+        assert re.search(rf"/w/{self.workshop_id}/$", phone.page.url), phone.page.url
 
     def ensure_joined(self):
         """Tests after the first need three phones in the room; join them if needed."""

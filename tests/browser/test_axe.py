@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ROOT, _manage, daphne_server
+from .conftest import ROOT, daphne_server, manage
 
 pytestmark = pytest.mark.browser
 
@@ -161,7 +161,7 @@ def facilitator(axe_server):
         "title='Spare', language=lang)\n"
         "    print(f'SPARE {lang}={spare.pk}')"
     )
-    out = _manage(axe_server["env"], "shell", "-c", script).stdout
+    out = manage(axe_server["env"], "shell", "-c", script)
     return {lang: int(pk) for lang, pk in re.findall(r"^SPARE (\w+)=(\d+)$", out, re.M)}
 
 

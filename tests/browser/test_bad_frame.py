@@ -9,15 +9,12 @@ did not follow the next stage change.
 """
 
 import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import FACILITATOR, LAPTOP, PHONE, PROJECTOR, ROOT, Actor
+from .conftest import FACILITATOR, LAPTOP, PHONE, PROJECTOR, join, log_in, new_actor, shell
 
 pytestmark = pytest.mark.browser
 
@@ -50,56 +47,21 @@ journeys.add_postit(Stage.objects.get(pk={stage}), participant=None, text="In th
 """
 
 
-def _shell(server, script):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH", "SECRET_KEY")
-    }
-    env.update(
-        RECIPROQUE_VAR_DIR=str(server.log.parent),  # the browser server's own database
-        DEBUG="0",
-        DJANGO_SETTINGS_MODULE="config.settings",
-    )
-    done = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
-
-
-def _actor(browser, watch, name, **options):
-    context = browser.new_context(**options)
-    context.set_default_timeout(10_000)
-    frames = []
-    context.on("page", lambda page: watch.attach(name, page, frames))
-    return Actor(name=name, context=context, page=context.new_page(), frames=frames)
-
-
 def test_it_recovers_from_a_frame_it_cannot_apply_and_follows_the_next_stage(
     server, browser, watch
 ):
     room = json.loads(
         re.search(
             r"^BAD=(.*)$",
-            _shell(server, SETUP.format(username=FACILITATOR[0], key=HOSTILE_KEY)),
+            shell(server, SETUP.format(username=FACILITATOR[0], key=HOSTILE_KEY)),
             re.M,
         ).group(1)
     )
-    console = _actor(browser, watch, "bad-console", viewport=LAPTOP)
+    console = new_actor(browser, watch, "bad-console", viewport=LAPTOP)
     page = console.page
-    page.goto(f"{server.url}/login/")
-    page.fill("#id_username", FACILITATOR[0])
-    page.fill("#id_password", FACILITATOR[1])
-    page.locator("form button[type=submit]", has_text="Log in").click()
-    page.wait_for_url(re.compile(r"/workshops/$"))
+    log_in(page, server.url)
     page.goto(f"{server.url}/workshops/{room['workshop']}/")
-    projector = _actor(
+    projector = new_actor(
         browser,
         watch,
         "bad-projector",
@@ -107,12 +69,8 @@ def test_it_recovers_from_a_frame_it_cannot_apply_and_follows_the_next_stage(
         storage_state=console.context.storage_state(),
     )
     projector.page.goto(f"{server.url}/workshops/{room['workshop']}/projector/")
-    phone = _actor(browser, watch, "bad-phone", viewport=PHONE, is_mobile=True, has_touch=True)
-    phone.page.goto(f"{server.url}/j/{room['token']}/")
-    phone.page.fill("#id_display_name", "Dora")
-    phone.page.locator("input[name=profile][value=agent]").check()
-    phone.page.get_by_role("button", name="Enter the workshop").tap()
-    phone.page.wait_for_url(re.compile(rf"/w/{room['workshop']}/$"))
+    phone = new_actor(browser, watch, "bad-phone", viewport=PHONE, is_mobile=True, has_touch=True)
+    join(phone.page, f"{server.url}/j/{room['token']}/", "Dora", "agent")
     screens = [console, projector, phone]
     try:
         for screen in screens:
@@ -122,7 +80,7 @@ def test_it_recovers_from_a_frame_it_cannot_apply_and_follows_the_next_stage(
 
         # Written from another process: the server's watchdog tells the pages to
         # catch up, and the replay brings them the frame they cannot apply.
-        _shell(server, WRITE.format(stage=room["broken"]))
+        shell(server, WRITE.format(stage=room["broken"]))
         for screen in screens:
             # The snapshot it asked for shows the post-it, in the hostile column, as text.
             expect(screen.page.locator(".postit-text", has_text="In the bad column")).to_have_count(

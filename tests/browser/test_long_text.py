@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import FACILITATOR, LAPTOP, PHONE, RESULTS
+from .conftest import LAPTOP, PHONE, RESULTS, join, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -43,11 +43,7 @@ def long_room(server, browser):
         return made
 
     laptop = context(viewport=LAPTOP).new_page()
-    laptop.goto(f"{server.url}/login/")
-    laptop.fill("#id_username", FACILITATOR[0])
-    laptop.fill("#id_password", FACILITATOR[1])
-    laptop.locator("form button[type=submit]").last.click()
-    laptop.wait_for_url(re.compile(r"/workshops/$"))
+    log_in(laptop, server.url)
     perimeter = perimeter_of(1996, 41)
     laptop.goto(f"{server.url}/workshops/new/")
     laptop.fill("#id_title", "Long text room")
@@ -75,11 +71,7 @@ def phone(long_room):
     laptop.wait_for_url(re.compile(r"/workshops/\d+/$"))
     link = laptop.locator(".join-link a").inner_text().strip()
     page = long_room["context"](viewport=PHONE, is_mobile=True, has_touch=True).new_page()
-    page.goto(link)
-    page.fill("#id_display_name", "Dana")
-    page.locator("input[name=profile][value=agent]").check()
-    page.locator("form button[type=submit]").last.tap()
-    page.wait_for_selector("body[data-connection=connected]")
+    join(page, link, "Dana", "agent")
     return page
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import NeverReloaded, daphne_server
+from .conftest import NeverReloaded, daphne_server, join, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -89,11 +89,7 @@ class MapRoom:
         self.contexts = []
         self.console = self._screen("console", viewport=LAPTOP)
         page = self.console.page
-        page.goto(f"{self.url}/login/")
-        page.fill("#id_username", FACILITATOR[0])
-        page.fill("#id_password", FACILITATOR[1])
-        page.locator("form button[type=submit]").last.click()
-        page.wait_for_url(re.compile(r"/workshops/$"))
+        log_in(page, self.url, FACILITATOR)
         page.goto(f"{self.url}/workshops/{self.workshop}/")
         self.connected(self.console)
         self.projector = self._screen(
@@ -109,12 +105,8 @@ class MapRoom:
             ("Chloé", "agent"),
         ):
             phone = self._screen(name.lower(), viewport=PHONE, is_mobile=True, has_touch=True)
-            phone.page.goto(link)
-            phone.page.fill("#id_display_name", name)
-            phone.page.locator(f"input[name=profile][value={profile}]").check()
-            phone.page.locator("form button[type=submit]").last.tap()
-            phone.page.wait_for_url(re.compile(rf"/w/{self.workshop}/$"))
-            self.connected(phone)
+            join(phone.page, link, name, profile)
+            assert phone.page.url.endswith(f"/w/{self.workshop}/"), phone.page.url
             self.phones.append(phone)
         self.alice, self.bruno, self.chloe = self.phones
 

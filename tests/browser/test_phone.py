@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import daphne_server
+from .conftest import daphne_server, join, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -129,11 +129,7 @@ class PhoneRoom:
         self.contexts = []
         self.console = self._screen("console", viewport=LAPTOP)
         page = self.console.page
-        page.goto(f"{self.url}/login/")
-        page.fill("#id_username", FACILITATOR[0])
-        page.fill("#id_password", FACILITATOR[1])
-        page.locator("form button[type=submit]").last.click()
-        page.wait_for_url(re.compile(r"/workshops/$"))
+        log_in(page, self.url, FACILITATOR)
         page.goto(f"{self.url}/workshops/{self.workshop}/")
         self.connected(self.console)
         link = page.locator(".join-link a").inner_text().strip()
@@ -144,12 +140,8 @@ class PhoneRoom:
             strict=True,
         ):
             phone = self._screen(name, is_mobile=True, has_touch=True, **options)
-            phone.page.goto(link)
-            phone.page.fill("#id_display_name", person)
-            phone.page.locator(f"input[name=profile][value={profile}]").check()
-            phone.page.locator("form button[type=submit]").last.tap()
-            phone.page.wait_for_url(re.compile(rf"/w/{self.workshop}/$"))
-            self.connected(phone)
+            join(phone.page, link, person, profile)
+            assert phone.page.url.endswith(f"/w/{self.workshop}/"), phone.page.url
             self.phones.append(phone)
         self.p360, self.p390, self.zoom = self.phones
 

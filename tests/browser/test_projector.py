@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import RESULTS, daphne_server
+from .conftest import RESULTS, daphne_server, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -180,11 +180,7 @@ class ProjectorRoom:
         self.contexts = []
         self.errors = []
         console = self._page(browser, viewport=LAPTOP)
-        console.goto(f"{self.url}/login/")
-        console.fill("#id_username", FACILITATOR[0])
-        console.fill("#id_password", FACILITATOR[1])
-        console.locator("form button[type=submit]").last.click()
-        console.wait_for_url(re.compile(r"/workshops/$"))
+        log_in(console, self.url, FACILITATOR)
         console.goto(f"{self.url}/workshops/{self.workshop}/")
         console.wait_for_selector("body[data-connection=connected]")
         self.console = console

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 
 from tests.xss_corpus import PAYLOADS, SHORT
 
-from .conftest import FACILITATOR, LAPTOP, PHONE, PROJECTOR, ROOT
+from .conftest import FACILITATOR, LAPTOP, PHONE, PROJECTOR, ROOT, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -123,11 +123,7 @@ class Screens:
         self.contexts = []
         suffix = "" if bypass_csp else "-csp"
         self.console = self._page(f"xss-console{suffix}", watch, browser, LAPTOP, bypass_csp)
-        self.console.goto(f"{self.url}/login/")
-        self.console.fill("#id_username", FACILITATOR[0])
-        self.console.fill("#id_password", FACILITATOR[1])
-        self.console.locator("form button[type=submit]", has_text="Log in").click()
-        self.console.wait_for_url(re.compile(r"/workshops/$"))
+        log_in(self.console, self.url)
         self.console.goto(f"{self.url}/workshops/{xss_room['workshop']}/")
         state = self.console.context.storage_state()
         self.projector = self._page(

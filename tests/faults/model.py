@@ -162,6 +162,12 @@ def oob_elements(fragment):
             stack.extend(c for c in reversed(node.children) if isinstance(c, Node))
 
 
+def _postit_key(node):
+    ident = node.attrs.get("id", "")
+    number = ident.removeprefix("postit-")
+    return int(number) if ident.startswith("postit-") and number.isdigit() else None
+
+
 def attached(node, root):
     return node is root or any(a is root for a in node.ancestors())
 
@@ -264,6 +270,8 @@ class Board:
             elif style == "beforeend":
                 for child in fragment:
                     self.insert(target, child)
+                if "postits" in target.classes():
+                    self.order_postits(target)
             elif style == "innerHTML":
                 for child in list(target.children):
                     if isinstance(child, Node):
@@ -291,6 +299,27 @@ class Board:
 
     def after_change(self):
         pass
+
+    @staticmethod
+    def order_postits(container):
+        """live.js's orderPostits() for one container: each post-it by its id, as the
+        server draws them; only those out of place move, other children stay put.
+        (live.js goes over every container after a change; only a beforeend swap can
+        put one out of place, so the model orders just its target.)"""
+        placed = []  # (key, node) of the keyed children seen so far, in key order
+        for child in [c for c in container.children if isinstance(c, Node)]:
+            key = _postit_key(child)
+            if key is None:
+                continue
+            at = len(placed)
+            while at > 0 and placed[at - 1][0] > key:
+                at -= 1
+            if at < len(placed):
+                siblings = container.children
+                siblings.pop(next(i for i, c in enumerate(siblings) if c is child))
+                after = placed[at][1]
+                siblings.insert(next(i for i, c in enumerate(siblings) if c is after), child)
+            placed.insert(at, (key, child))
 
     def remove_pending(self, op):
         card = self.by_id(f"pending-{op}")

@@ -8,40 +8,12 @@ import os
 import random
 import re
 import secrets
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PYTHON = sys.executable
-DAPHNE = str(Path(sys.executable).with_name("daphne"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def manage(env, *args, input=None):
-    result = subprocess.run(
-        [PYTHON, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        input=input,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
+from tests.servers import Worker, free_port, manage  # noqa: F401 (free_port: for importers)
 
 SETUP_WORKSHOP = """
 from django.contrib.auth import get_user_model
@@ -58,99 +30,6 @@ def create_workshop(env):
     out = manage(env, "shell", "-c", SETUP_WORKSHOP)
     _, pk, token, stage = re.search(r"WORKSHOP (\d+) (\S+) (\d+)", out).group(0).split()
     return int(pk), token, int(stage)
-
-
-class Worker:
-    """A real Daphne process; `args` are extra Daphne options (e.g. a websocket timeout).
-
-    With `send_buffer`, Daphne adopts a listening socket made here with that
-    SO_SNDBUF, which its connections inherit (no kernel autotuning): what a
-    socket that stops reading holds is then the server's own memory, not the
-    kernel's several megabytes per socket.
-    """
-
-    def __init__(self, env, port=None, args=(), send_buffer=None):
-        self.env = env
-        self.args = list(args)
-        self.process = None
-        self.listener = None
-        if send_buffer:
-            self.listener = socket.socket()
-            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
-            self.listener.bind(("127.0.0.1", port or 0))
-            self.listener.listen(256)
-            port = self.listener.getsockname()[1]
-        self.port = port or free_port()
-        self.start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def log_path(self):
-        return Path(self.env["RECIPROQUE_VAR_DIR"]) / f"daphne-{self.port}.log"
-
-    def log(self):
-        return self.log_path.read_text() if self.log_path.exists() else ""
-
-    def start(self):
-        command = [DAPHNE, "-b", "127.0.0.1", "-p", str(self.port)]
-        env, pass_fds = self.env, ()
-        if self.listener is not None:
-            # Twisted's systemd endpoint adopts fd 3 when LISTEN_PID is its own pid.
-            fd = self.listener.fileno()
-            command = ["bash", "-c", 'exec 3<&"$ADOPT_FD"; export LISTEN_PID=$$; exec "$0" "$@"',
-                       DAPHNE, "-e", "systemd:domain=INET:index=0"]
-            env = {**env, "ADOPT_FD": str(fd), "LISTEN_FDS": "1", "LISTEN_FDNAMES": "http"}
-            pass_fds = (fd,)
-        self.process = subprocess.Popen(
-            [*command, "--access-log", os.devnull, *self.args, "config.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            pass_fds=pass_fds,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log_path.open("a"),
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited: {self.log()}")
-            try:
-                urllib.request.urlopen(self.url + "/join/", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("daphne did not start")
-
-    def stop(self, kill=False, restarting=False):
-        """SIGTERM (a graceful stop), or SIGKILL (`kill -9`: nothing gets to clean up)."""
-        if self.process and self.process.poll() is None:
-            if kill:
-                self.process.kill()
-            else:
-                self.process.terminate()
-            self.process.wait(timeout=15)
-        if self.listener is not None and self.process.poll() is not None and not restarting:
-            self.listener.close()
-
-    def restart(self, kill=False, down_for=0.0):
-        """Stop, stay down a moment, start again on the same port and database."""
-        self.stop(kill=kill, restarting=True)
-        time.sleep(down_for)
-        self.start()
-
-    @property
-    def pid(self):
-        return self.process.pid
-
-    def rss_kb(self):
-        """The server's resident memory, from /proc."""
-        with open(f"/proc/{self.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        raise RuntimeError("no VmRSS")
 
 
 class Browser:

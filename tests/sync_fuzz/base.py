@@ -33,6 +33,6 @@ class KindOps:
     def check(self, world):
         """Problems (strings) where a page's board or the log disagrees with the database.
 
-        The whole regions are compared for every kind by World.check; here go the
+        The whole regions are compared for every kind by World.check_regions; here go the
         kind's own readings (which item is where, written once, never lost)."""
         return []

@@ -18,6 +18,7 @@ from django.test import RequestFactory
 from django_htmx.middleware import HtmxDetails
 
 from tests.faults.model import Board, Node
+from tests.regions import region_diff, regions
 from tests.sync_fuzz.kinds import KINDS, kind_of
 from tests.sync_fuzz.sim import STATS, Conn, SimHub, SimLoop, StatusOnly
 from workshops import actions
@@ -747,6 +748,7 @@ class World:
         for page in self.pages:
             if page.last != seq:
                 problems.append(f"{page.name} is at seq {page.last}, the room at {seq}")
+        problems.extend(self.check_regions())
         # Exactly once: one event per operation id, and one post-it per queued write.
         events = list(
             Event.objects.filter(
@@ -771,6 +773,28 @@ class World:
             problems.append(f"queued post-its never applied: {unsent}")
         if self.refused:
             problems.append(f"queued post-its refused: {self.refused}")
+        return problems
+
+    def check_regions(self):
+        """Each page's regions, whole, against a page freshly opened now (the snapshot's
+        HTML on an empty page, as a reload draws it): same trees, same own marks."""
+        workshop = Workshop.objects.select_related("current_stage").get(pk=self.workshop_id)
+        problems = []
+        for page in self.pages:
+            snapshot = snapshot_for(workshop, page.audience, page.participant)
+            fresh = Board()
+            fresh.apply(snapshot["html"])
+            diff = region_diff(regions(fresh), regions(page), "fresh", page.name)
+            if diff:
+                problems.append(f"{page.name}'s regions differ from a fresh render:\n{diff}")
+            shown = {int(n.attrs["data-pid"]) for n in page.dom.elements() if "data-pid" in n.attrs}
+            if page.audience == "participant" and (page.own & shown) != (
+                set(snapshot["own"]) & shown
+            ):
+                problems.append(
+                    f"{page.name} marks {sorted(page.own & shown)} as its own, "
+                    f"a fresh page {sorted(set(snapshot['own']) & shown)}"
+                )
         return problems
 
 

@@ -27,6 +27,20 @@ def malformed():
     return _("This request is malformed; reload the page.")
 
 
+def form_id(value):
+    """A database id from a form field; anything else is a malformed request.
+
+    Beyond a 64-bit integer the database itself would fail (a 500), not just find nothing.
+    """
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ActionError(malformed()) from None
+    if not 0 < number < 2**63:
+        raise ActionError(malformed())
+    return number
+
+
 class ActionError(Exception):
     """A write refused for a reason the user should read; nothing changed."""
 
