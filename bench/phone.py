@@ -174,6 +174,7 @@ class PhonePage:
         self._gap = None
         self._ping = None
         self._reconnect = None
+        self._queue = None  # live.js's queue sends one entry at a time (asyncio.Lock)
 
     # HTTP ------------------------------------------------------------------
 
@@ -273,8 +274,15 @@ class PhonePage:
         return await self.post(action, fields)
 
     async def post(self, action, fields, retries=30):
-        """POST like live.js's queue: retried on 429/5xx or a broken connection."""
+        """POST like live.js's queue: one at a time, retried on 429/5xx or a broken
+        connection. The time counts from the tap, so it includes the wait in the queue."""
         started = time.perf_counter()
+        if self._queue is None:
+            self._queue = asyncio.Lock()
+        async with self._queue:
+            return await self._post(action, fields, retries, started)
+
+    async def _post(self, action, fields, retries, started):
         headers = [("X-CSRFToken", self.csrf), ("HX-Request", "true"), ("Accept", "*/*")]
         for attempt in range(retries):
             try:

@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -1127,5 +1128,16 @@ def event_loop_runner():
     return uvloop.run, "uvloop"
 
 
+async def _main_or_exit():
+    """main(), and on an error its traceback and exit 1 at once: the runner would
+    otherwise wait, silently, for tasks of the failed case that do not cancel."""
+    try:
+        await main()
+    except BaseException:
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(1)
+
+
 if __name__ == "__main__":
-    event_loop_runner()[0](main())
+    event_loop_runner()[0](_main_or_exit())
