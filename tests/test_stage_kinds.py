@@ -164,6 +164,23 @@ WRITE_QUERIES = {
         ("mapping.flow_added", 13),
         ("mapping.flow_deleted", 11),
     ],
+    # An idea or a challenge redraws the stage's board for the three audiences,
+    # with every other stage's challenges and post-its: a candidate for a cheaper
+    # fragment (docs/ideas-and-votes.md). A dot redraws only the counts and ballot.
+    "ideas": [
+        ("commitments.challenge_added", 50),
+        ("commitments.idea_added", 55),
+        ("commitments.idea_added", 50),
+        ("commitments.idea_added", 55),
+        ("commitments.vote_opened", 71),
+        ("commitments.dot_added", 22),
+        ("commitments.dot_added", 22),
+        ("commitments.dot_added", 22),
+        ("commitments.dot_removed", 21),
+        ("commitments.dot_added", 22),
+        ("commitments.ideas_merged", 63),
+        ("commitments.vote_closed", 54),
+    ],
 }
 
 

@@ -73,6 +73,28 @@
   document.addEventListener('htmx:sendError', function () {
     toast(text('Offline', 'Offline'), 'error');
   });
+  // An element that loads its own content (a phone's ballot, its journey panel) must
+  // not stay on "Loading…" because one request failed: it asks again while it is on
+  // the page (tests/sync_fuzz models the same).
+  function retryLoad(event) {
+    var elt = event.detail.elt;
+    var xhr = event.detail.xhr;
+    if (!elt || elt.getAttribute('hx-trigger') !== 'load' || !elt.getAttribute('hx-get')) return;
+    if (xhr && xhr.status > 0 && xhr.status < 500) return;
+    var tries = (parseInt(elt.dataset.loadTries, 10) || 0) + 1;
+    elt.dataset.loadTries = tries;
+    setTimeout(function () {
+      if (!elt.isConnected) return;
+      var target = elt.getAttribute('hx-target');
+      htmx.ajax('GET', elt.getAttribute('hx-get'), {
+        source: elt,
+        target: target ? document.querySelector(target) : elt,
+        swap: elt.getAttribute('hx-swap') || 'innerHTML'
+      });
+    }, Math.min(30000, 500 * Math.pow(2, Math.min(tries, 6))) * (0.5 + Math.random()));
+  }
+  document.addEventListener('htmx:sendError', retryLoad);
+  document.addEventListener('htmx:responseError', retryLoad);
   document.addEventListener('htmx:afterSwap', function (event) {
     var t = document.getElementById('toast');
     if (t && t.textContent.trim() && event.detail.target === t) t.classList.add('is-shown');

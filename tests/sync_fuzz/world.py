@@ -15,9 +15,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404
 from django.test import RequestFactory
+from django.urls import resolve
 from django_htmx.middleware import HtmxDetails
 
-from tests.faults.model import Board, Node
+from tests.faults.model import Board, Node, attached, oob_elements, parse
 from tests.regions import region_diff, regions
 from tests.sync_fuzz.kinds import KINDS, kind_of
 from tests.sync_fuzz.sim import STATS, Conn, SimHub, SimLoop, StatusOnly
@@ -49,6 +50,7 @@ class Page(Board):
         self.flushing = False
         self.flush_timer = False
         self.slow_replies = world.rng.random() < 0.3
+        self.loading = {}  # id(node) -> node: load-triggered elements already asked for
         self.apply(html)
 
     def log(self, *what):
@@ -143,6 +145,58 @@ class Page(Board):
 
     def after_change(self):
         self.show_pendings()
+        self.fire_loads()
+
+    def fire_loads(self):
+        """htmx's hx-trigger="load": an element that arrives asks the server for its
+        content (a phone's own ballot or journey panel); live.js asks again when the
+        request fails (`retryLoad`)."""
+        for node in list(self.dom.elements()):
+            loads = node.attrs.get("hx-trigger") == "load" and "hx-get" in node.attrs
+            if loads and id(node) not in self.loading:
+                self.loading[id(node)] = node
+                self.load(node)
+
+    def load(self, node):
+        match = resolve(node.attrs["hx-get"].split("?")[0])
+        kwargs = {k: v for k, v in match.kwargs.items() if k != "pk"}
+        self.world.send_request(
+            Request(self, "load", match.func, {}, target=node, method="get", **kwargs)
+        )
+
+    def load_outcome(self, request, response):
+        node = request.target
+        if not attached(node, self.dom):
+            return  # a push replaced it; its successor asks for itself
+        if response is None or response.status_code >= 500:
+            self.load(node)  # live.js: a load that failed is asked again
+            return
+        if response.status_code >= 300:
+            return
+        html = response.content.decode()
+        if not self.fresh(response):
+            STATS["stale reply skipped"] += 1
+            return
+        selector = node.attrs.get("hx-target")
+        target = self.by_id(selector[1:]) if selector else node
+        if target is None:
+            return
+        swap = node.attrs.get("hx-swap", "innerHTML")
+        fragment = parse(html)
+        for element in list(oob_elements(fragment)):
+            element.detach()
+            self.oob_swap(element)
+        if swap == "outerHTML":
+            self.replace(target, list(fragment.children))
+        else:
+            assert swap == "innerHTML", swap
+            for child in list(target.children):
+                if isinstance(child, Node):
+                    self.remove(child)
+            target.children = []
+            for child in fragment.children:
+                self.insert(target, child)
+        self.after_change()
 
     def show_pendings(self):
         for entry in self.queue:
@@ -430,6 +484,8 @@ class World:
         page = request.page
         if request.mode == "queue":
             page.queue_outcome(request, response)
+        elif request.mode == "load":
+            page.load_outcome(request, response)
         else:
             page.htmx_outcome(request, response)
 
