@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.utils import translation
 
 from journeys import actions as journeys
+from journeys.journey import actions as journey
 from mapping import actions as mapping
 from tests.faults.model import Board, Node
 from workshops import actions
@@ -97,11 +98,89 @@ def map_session(room, stage):
     return "Contrat achats"
 
 
-SESSIONS = {"framing": wall_session, "wall": wall_session, "map": map_session}
+def journey_session(room, stage):
+    alerte = journey.add_situation(stage, participant=None, name="Alerte client")
+    journey.add_situation(stage, participant=room.alice, name="Livraison <b>ratée</b>")
+    appel = journey.add_step(stage, participant=None, name="Premier appel", phase="before")
+    suivi = journey.add_step(stage, participant=None, name="Suivi", moment_of_truth=True)
+    proposed = journey.add_step(stage, participant=room.bruno, name="Relance")
+    journey.edit_step(proposed, name="Relance", adopt=True)
+    journey.move_step(proposed, direction="up")
+    first = journey.add_postit(
+        stage,
+        participant=room.alice,
+        situation=alerte.pk,
+        step=appel.pk,
+        perspective="client",
+        colour="red",
+        text="Personne ne répond",
+    )
+    journey.add_postit(
+        stage,
+        participant=room.bruno,
+        situation=alerte.pk,
+        step=appel.pk,
+        perspective="supplier",
+        colour="green",
+        text='Des <b>pièces</b> "><svg onload=alert(1)>',
+    )
+    journey.edit_postit(
+        first,
+        participant=room.alice,
+        text="Personne ne répond au téléphone",
+        colour="red",
+        step=suivi.pk,
+        perspective="client",
+    )
+    gone = journey.add_postit(
+        stage,
+        participant=room.bruno,
+        situation=alerte.pk,
+        step=suivi.pk,
+        perspective="service",
+        colour="orange",
+        text="À retirer",
+    )
+    journey.delete_postit(gone, participant=room.bruno)
+    journey.rate(
+        stage,
+        participant=room.alice,
+        situation=alerte.pk,
+        step=suivi.pk,
+        perspective="client",
+        value=-2,
+    )
+    journey.rate(
+        stage,
+        participant=room.alice,
+        situation=alerte.pk,
+        step=suivi.pk,
+        perspective="client",
+        value=-1,
+    )
+    journey.rate(
+        stage,
+        participant=room.bruno,
+        situation=alerte.pk,
+        step=appel.pk,
+        perspective="supplier",
+        value=2,
+    )
+    journey.set_view(stage, view="heatmap", situation=alerte.pk)
+    journey.set_view(stage, view="grid")
+    return "Personne ne répond au téléphone"
+
+
+SESSIONS = {
+    "framing": wall_session,
+    "wall": wall_session,
+    "map": map_session,
+    "journey": journey_session,
+}
 # The console's live region, on a board the session furnished: stages, the people without a
 # phone the console writes for, then the kind's own reads. A kind that reads per object
 # breaks this.
-BOARD_QUERIES = {"framing": 4, "wall": 4, "map": 4}
+BOARD_QUERIES = {"framing": 4, "wall": 4, "map": 4, "journey": 7}
 
 
 def staged(room, key):
