@@ -27,6 +27,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from journeys import actions as journeys
+from journeys.journey import actions as journey
 from journeys.kinds import colour_choices, columns_of
 from mapping import actions as mapping
 from workshops import actions
@@ -88,6 +89,25 @@ def _postit_fields(world):
 
 def _flow_fields(world):
     return {"source": str(world.actor.pk), "target": "centre", "kind": "request", "label": "Devis"}
+
+
+def _journey_postit_fields(world):
+    return {
+        "situation": world.situation.pk,
+        "step": world.step.pk,
+        "perspective": "client",
+        "colour": "red",
+        "text": "Personne ne répond",
+    }
+
+
+def _journey_rating(world):
+    return {
+        "situation": world.situation.pk,
+        "step": world.step.pk,
+        "perspective": "client",
+        "value": "-1",
+    }
 
 
 STAGE_FIELDS = {"title": "Étape", "kind": "wall", "duration_minutes": "10", "instructions": ""}
@@ -184,6 +204,44 @@ ROUTES = {
     "w/<int:pk>/flows/<int:flow_pk>/rate/": Route(
         MEMBER, ("POST",), {"rating": "smooth"}, stage="map"
     ),
+    "w/<int:pk>/stages/<int:stage_pk>/journey/": Route(MEMBER, stage="journey"),
+    "w/<int:pk>/stages/<int:stage_pk>/journey/close/": Route(MEMBER, stage="journey"),
+    "w/<int:pk>/stages/<int:stage_pk>/journey/postits/": Route(
+        MEMBER, ("POST",), _journey_postit_fields, stage="journey"
+    ),
+    "w/<int:pk>/journey-postits/<int:postit_pk>/edit/": Route(
+        MEMBER, ("GET", "POST"), _journey_postit_fields, stage="journey"
+    ),
+    "w/<int:pk>/journey-postits/<int:postit_pk>/delete/": Route(
+        MEMBER, ("POST",), stage="journey"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/journey/rate/": Route(
+        PARTICIPANT, ("POST",), _journey_rating, stage="journey"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/journey/situations/": Route(
+        MEMBER, ("POST",), {"name": "Livraison ratée"}, stage="journey"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/journey/steps/": Route(
+        MEMBER, ("POST",), {"name": "Relance"}, stage="journey"
+    ),
+    "workshops/<int:pk>/journey-situations/<int:situation_pk>/edit/": Route(
+        FACILITATOR, ("POST",), {"name": "Alerte client urgente", "adopt": "1"}, stage="journey"
+    ),
+    "workshops/<int:pk>/journey-situations/<int:situation_pk>/delete/": Route(
+        FACILITATOR, ("POST",), stage="journey"
+    ),
+    "workshops/<int:pk>/journey-steps/<int:step_pk>/edit/": Route(
+        FACILITATOR, ("POST",), {"name": "Premier appel", "moment_of_truth": "1"}, stage="journey"
+    ),
+    "workshops/<int:pk>/journey-steps/<int:step_pk>/move/": Route(
+        FACILITATOR, ("POST",), {"direction": "down"}, stage="journey"
+    ),
+    "workshops/<int:pk>/journey-steps/<int:step_pk>/delete/": Route(
+        FACILITATOR, ("POST",), stage="journey"
+    ),
+    "workshops/<int:pk>/stages/<int:stage_pk>/journey/view/": Route(
+        FACILITATOR, ("POST",), {"view": "heatmap"}, stage="journey"
+    ),
     "workshops/<int:pk>/report/": Route(FACILITATOR, ("POST",)),
     "workshops/<int:pk>/report/status/": Route(FACILITATOR),
     "workshops/<int:pk>/report/download/": Route(FACILITATOR),
@@ -258,7 +316,16 @@ class World:
 
         mine = self._furnish(self.workshop, self.alice, self.bruno)
         self.wall, self.map, self.postit, self.cluster, self.actor, self.flow = mine
+        self.journey, self.situation, self.step, self.jpostit = self._journey(
+            self.workshop, self.alice
+        )
         theirs = self._furnish(self.other_workshop, self.olga, self.olga)
+        (
+            self.other_journey,
+            self.other_situation,
+            self.other_step,
+            self.other_jpostit,
+        ) = self._journey(self.other_workshop, self.olga)
         (
             self.other_wall,
             self.other_map,
@@ -299,6 +366,23 @@ class World:
         )
         return wall, map_stage, postit, cluster, actor, flow
 
+    def _journey(self, workshop, author):
+        """A journey with a situation, steps, a post-it and a rating (the wall stays current)."""
+        stage = actions.add_stage(workshop, kind="journey", title="Parcours", duration_minutes=10)
+        wall = Workshop.objects.get(pk=workshop.pk).current_stage
+        actions.go_to_stage(workshop, stage)
+        situation = journey.add_situation(stage, participant=None, name=f"Alerte {self.SECRET}")
+        step = journey.add_step(stage, participant=None, name="Premier appel")
+        journey.add_step(stage, participant=None, name="Suivi")
+        postit = journey.add_postit(
+            stage, participant=author, situation=situation.pk, step=step.pk,
+            perspective="client", colour="red", text=f"{self.SECRET} {workshop.pk}",
+        )
+        journey.rate(stage, participant=author, situation=situation.pk, step=step.pk,
+                     perspective="client", value=1)
+        actions.go_to_stage(workshop, wall)
+        return stage, situation, step, postit
+
     def finish_report(self):
         """A finished report on disk, so that downloading it is a 200 for whoever may."""
         from workshops.exports.storage import workshop_exports
@@ -317,11 +401,19 @@ class World:
             workshop, stage = self.other_workshop, getattr(self, f"other_{stage_name}")
             postit, cluster = self.other_postit, self.other_cluster
             actor, flow, participant = self.other_actor, self.other_flow, self.olga
+            situation, step = self.other_situation, self.other_step
+            if stage_name == "journey":
+                postit = self.other_jpostit
         else:
             workshop, stage = self.workshop, getattr(self, stage_name)
             postit, cluster = self.postit, self.cluster
             actor, flow, participant = self.actor, self.flow, self.bruno
+            situation, step = self.situation, self.step
+            if stage_name == "journey":
+                postit = self.jpostit
         return {
+            "situation_pk": situation.pk,
+            "step_pk": step.pk,
             "pk": workshop.pk,
             "stage_pk": stage.pk,
             "postit_pk": postit.pk,
@@ -467,11 +559,12 @@ def _cell(world, persona, route, method, kwargs, watch=True):
 
     cache.clear()  # rate-limit counters
     with transaction.atomic():
-        if ROUTES[route].stage == "map":
+        if ROUTES[route].stage != "wall":
             # Participants write on the current stage only (no event needed: rolled back).
+            name = ROUTES[route].stage
             for workshop, stage in (
-                (world.workshop, world.map),
-                (world.other_workshop, world.other_map),
+                (world.workshop, getattr(world, name)),
+                (world.other_workshop, getattr(world, f"other_{name}")),
             ):
                 Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
         if route.endswith("/report/download/"):
@@ -556,8 +649,12 @@ def test_it_lets_a_participant_touch_only_their_own_post_its(world):
     for route in (
         "w/<int:pk>/postits/<int:postit_pk>/edit/",
         "w/<int:pk>/postits/<int:postit_pk>/delete/",
+        "w/<int:pk>/journey-postits/<int:postit_pk>/edit/",
+        "w/<int:pk>/journey-postits/<int:postit_pk>/delete/",
     ):
         with transaction.atomic():
+            if ROUTES[route].stage == "journey":
+                Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=world.journey)
             client = log_in_participant(Client(), world.bruno)
             before = fingerprint()
             response = _send(client, "POST", url_for(route, world.ids(route)), _data(world, route))
@@ -569,7 +666,16 @@ def test_it_lets_a_participant_touch_only_their_own_post_its(world):
 def _object_kwargs(route):
     return {
         name
-        for name in ("stage_pk", "postit_pk", "cluster_pk", "participant_pk", "flow_pk", "ref")
+        for name in (
+            "stage_pk",
+            "postit_pk",
+            "cluster_pk",
+            "participant_pk",
+            "flow_pk",
+            "ref",
+            "situation_pk",
+            "step_pk",
+        )
         if f":{name}>" in route
     }
 

@@ -94,8 +94,9 @@ def _try(world, route, persona=None, data=None, *, raw=None, content_type=None, 
     cache.clear()
     persona = persona or writer_of(ROUTES[route])
     with transaction.atomic():
-        if ROUTES[route].stage == "map":
-            Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=world.map)
+        if ROUTES[route].stage != "wall":
+            stage = getattr(world, ROUTES[route].stage)
+            Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=stage)
         client = world.client(persona)
         before = fingerprint()
         path = url_for(route, world.ids(route))
@@ -179,8 +180,9 @@ def test_it_applies_a_retried_write_once_on_every_write(world):
         spec = ROUTES[route]
         cache.clear()  # rate-limit counters: Alice writes twice per route
         with transaction.atomic():
-            if spec.stage == "map":
-                Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=world.map)
+            if spec.stage != "wall":
+                stage = getattr(world, spec.stage)
+                Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=stage)
             client = world.client(writer_of(spec))
             path = url_for(route, world.ids(route))
             first = client.post(path, data, **HTMX)
@@ -274,6 +276,11 @@ PROJECTOR = "workshops/<int:pk>/projector/state/"
 PROJECTOR_QR = "Unknown choice for the QR code on the projector."
 ADD_PARTICIPANT = "workshops/<int:pk>/participants/add/"
 BACK = "workshops/<int:pk>/stages/back/"
+J_POSTIT = "w/<int:pk>/stages/<int:stage_pk>/journey/postits/"
+J_EDIT = "w/<int:pk>/journey-postits/<int:postit_pk>/edit/"
+J_RATE = "w/<int:pk>/stages/<int:stage_pk>/journey/rate/"
+J_STEP = "workshops/<int:pk>/journey-steps/<int:step_pk>/edit/"
+J_VIEW = "workshops/<int:pk>/stages/<int:stage_pk>/journey/view/"
 
 # (route, fields replacing the valid ones, English message expected or None)
 UNKNOWN_OR_WRONG = [
@@ -342,6 +349,27 @@ UNKNOWN_OR_WRONG = [
     (BACK, {"stage": ""}, MALFORMED),
     (BACK, {"stage": HUGE}, MALFORMED),
     (BACK, {"stage": "-3"}, MALFORMED),
+    # The journey: its cells, colours, emotions and steps.
+    (J_POSTIT, {"colour": "yellow"}, "Choose a colour: green, orange or red."),
+    (J_POSTIT, {"colour": ""}, "Choose a colour: green, orange or red."),
+    (J_POSTIT, {"perspective": "<b>x</b>"}, "Choose a perspective."),
+    (J_POSTIT, {"step": "abc"}, "This step no longer exists."),
+    (J_POSTIT, {"step": HUGE}, "This step no longer exists."),
+    (J_POSTIT, {"situation": "-1"}, "This step no longer exists."),
+    (J_POSTIT, {"text": " \x00\u202e "}, "Write something first."),
+    (J_EDIT, {"colour": "pink"}, "Choose a colour: green, orange or red."),
+    (J_EDIT, {"perspective": "nowhere"}, "Choose a perspective."),
+    (J_RATE, {"value": "3"}, "Choose a face from −2 to +2."),
+    (J_RATE, {"value": "-2.5"}, "Choose a face from −2 to +2."),
+    (J_RATE, {"value": "nan"}, "Choose a face from −2 to +2."),
+    (J_RATE, {"perspective": ""}, "Choose a perspective."),
+    (J_STEP, {"phase": "someday"}, "Choose a phase: before, during or after."),
+    (J_STEP, {"name": ""}, "Name the step."),
+    ("workshops/<int:pk>/journey-steps/<int:step_pk>/move/", {"direction": "left"}, None),
+    (J_VIEW, {"view": "3d"}, "Choose the grid, the heat-map or the comparison."),
+    (J_VIEW, {"view": "compare"}, "Choose the grid, the heat-map or the comparison."),
+    (J_VIEW, {"situation": "abc"}, None),
+    ("w/<int:pk>/stages/<int:stage_pk>/journey/situations/", {"name": "\x07"}, None),
 ]
 
 
@@ -364,6 +392,8 @@ def test_it_answers_ids_beyond_any_integer_with_404(world):
         f"/workshops/{world.workshop.pk}/stages/{HUGE}/edit/",
         f"/w/{world.workshop.pk}/stages/{world.map.pk}/actors/{HUGE}/edit/",
         f"/w/{world.workshop.pk}/flows/{HUGE}/edit/",
+        f"/w/{world.workshop.pk}/journey-postits/{HUGE}/edit/",
+        f"/w/{world.workshop.pk}/stages/{HUGE}/journey/",
     ):
         assert client.get(path, **HTMX).status_code == 404, path
 
@@ -390,6 +420,12 @@ OVERSIZED = [
     ("workshops/<int:pk>/stages/<int:stage_pk>/edit/", "instructions", 10_000, None),
     (ADD_PARTICIPANT, "display_name", 10_000, None),
     (ADD_PARTICIPANT, "organisation", 10_000, None),
+    (J_POSTIT, "text", 501, 500),
+    (J_EDIT, "text", 10_000, 500),
+    ("w/<int:pk>/stages/<int:stage_pk>/journey/steps/", "name", 81, 80),
+    ("w/<int:pk>/stages/<int:stage_pk>/journey/situations/", "name", 10_000, 80),
+    ("workshops/<int:pk>/journey-situations/<int:situation_pk>/edit/", "name", 81, 80),
+    (J_STEP, "name", 10_000, 80),
 ]
 
 
