@@ -212,9 +212,7 @@ ROUTES = {
     "w/<int:pk>/journey-postits/<int:postit_pk>/edit/": Route(
         MEMBER, ("GET", "POST"), _journey_postit_fields, stage="journey"
     ),
-    "w/<int:pk>/journey-postits/<int:postit_pk>/delete/": Route(
-        MEMBER, ("POST",), stage="journey"
-    ),
+    "w/<int:pk>/journey-postits/<int:postit_pk>/delete/": Route(MEMBER, ("POST",), stage="journey"),
     "w/<int:pk>/stages/<int:stage_pk>/journey/rate/": Route(
         PARTICIPANT, ("POST",), _journey_rating, stage="journey"
     ),
@@ -375,11 +373,22 @@ class World:
         step = journey.add_step(stage, participant=None, name="Premier appel")
         journey.add_step(stage, participant=None, name="Suivi")
         postit = journey.add_postit(
-            stage, participant=author, situation=situation.pk, step=step.pk,
-            perspective="client", colour="red", text=f"{self.SECRET} {workshop.pk}",
+            stage,
+            participant=author,
+            situation=situation.pk,
+            step=step.pk,
+            perspective="client",
+            colour="red",
+            text=f"{self.SECRET} {workshop.pk}",
         )
-        journey.rate(stage, participant=author, situation=situation.pk, step=step.pk,
-                     perspective="client", value=1)
+        journey.rate(
+            stage,
+            participant=author,
+            situation=situation.pk,
+            step=step.pk,
+            perspective="client",
+            value=1,
+        )
         actions.go_to_stage(workshop, wall)
         return stage, situation, step, postit
 
