@@ -358,7 +358,7 @@ def test_it_draws_an_eight_by_three_journey(room):
     curve = _svg(stage, "curve_svg", "c")
     width = int(re.search(r'viewBox="0 0 (\d+) ', heat).group(1))
     assert width == grid.LABEL_W + 8 * grid.CELL_W
-    assert heat.count("orange ou rouge") == 24  # every cell of 8 × 3 has post-its
+    assert heat.count("% ◆✖") == 24  # every cell of 8 × 3 has post-its, with its share
     assert curve.count("(n=2)") == 8
     board = grid.build(stage)["boards"][0]
     assert sum(len(c["postits"]) for r in board["rows"] for c in r["cells"]) == 60
