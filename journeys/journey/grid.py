@@ -339,8 +339,11 @@ CURVE_TOP = 30
 CURVE_STEP_Y = 42  # one point of the scale
 
 
+CURVE_RIGHT = 70  # room for the last point's "+1.5 (n=4)"
+
+
 def curve(uid, steps, rows):
-    width = LABEL_W + CELL_W * max(len(steps), 1)
+    width = LABEL_W + CELL_W * max(len(steps), 1) + CURVE_RIGHT
     bottom = CURVE_TOP + CURVE_STEP_Y * 4
     height = bottom + 74 + 26 * ((len(rows) + 1) // 2)
 
@@ -395,7 +398,7 @@ def curve(uid, steps, rows):
         "top": CURVE_TOP,
         "bottom": bottom,
         "left": LABEL_W - 10,
-        "right": width - 10,
+        "right": width - CURVE_RIGHT,
         "axis_y": bottom + 24,
         "rated": any(line["points"] for line in lines),
     }
@@ -415,14 +418,17 @@ def compare(stage, built):
         if other is None:
             continue
         rows = []
-        for index, row in enumerate([*other["rows"], *mine["rows"]]):
+        both = [*other["rows"], *mine["rows"]]
+        # Each row by its side ("Côté client", "Côté collaborateur"); by its journey too
+        # when both journeys have a side of the same name.
+        labels = [row["label"] for row in both]
+        for index, row in enumerate(both):
             title = source.title if index < len(other["rows"]) else stage.title
+            label = row["label"]
+            if labels.count(label) > 1:
+                label = f"{_short(title, 16)} · {label}"
             rows.append(
-                {
-                    **row,
-                    "label": f"{_short(title, 28)} · {row['label']}",
-                    "style": LINE_STYLES[index % len(LINE_STYLES)],
-                }
+                {**row, "label": label, "style": LINE_STYLES[index % len(LINE_STYLES)]}
             )
         steps = built["steps"]
         ruptures = []
