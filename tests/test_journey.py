@@ -262,6 +262,9 @@ def test_a_mirror_walks_its_sources_steps_and_compares_both(db):
     comparison = grid.compare(staff, built)
     board = comparison["boards"][0]
     assert [s.name for s in board["ruptures"]] == ["Appel"]
+    # The comparison's ruptures are its own: the mirror's grid (one side) has none.
+    assert grid.build(staff)["boards"][0]["ruptures"] == []
+    assert not any(c["rupture"] for r in built["boards"][0]["rows"] for c in r["cells"])
     lines = board["curve"]["lines"]
     assert [line["points"][0]["average"] for line in lines] == ["+2.0", "-2.0"]
     html = report.report_html(Workshop.objects.get(pk=room.workshop.pk))

@@ -428,7 +428,13 @@ def compare(stage, built):
             if labels.count(label) > 1:
                 label = f"{_short(title, 16)} · {label}"
             rows.append(
-                {**row, "label": label, "style": LINE_STYLES[index % len(LINE_STYLES)]}
+                {
+                    **row,
+                    # Its own list: the comparison's ruptures must not mark the journey's grid.
+                    "cells": list(row["cells"]),
+                    "label": label,
+                    "style": LINE_STYLES[index % len(LINE_STYLES)],
+                }
             )
         steps = built["steps"]
         ruptures = []
