@@ -83,7 +83,8 @@ def test_it_puts_a_post_it_in_its_cell(room, walk):
     assert [p.pk for p in lanes["supplier"]["cells"][1]["postits"]] == [postit.pk]
     assert lanes["supplier"]["cells"][0]["postits"] == []
     assert lanes["client"]["cells"][1]["postits"] == []
-    assert postit.trace_label().startswith("Alerte client · étape 2 · Côté fournisseur")
+    with translation.override("fr"):
+        assert postit.trace_label().startswith("Alerte client · étape 2 · Côté fournisseur")
 
 
 def test_it_moves_a_post_it_to_another_step_and_perspective_by_tapping(room, walk):
@@ -125,7 +126,7 @@ def test_it_refuses_a_cell_that_is_not_on_the_journey(room, walk):
             "colour": "red",
             "text": "x",
         } | fields
-        with pytest.raises(ActionError) as refused:
+        with translation.override("fr"), pytest.raises(ActionError) as refused:
             journey.add_postit(stage, participant=room.alice, **data)
         assert str(refused.value.message) == french(message)
     assert (JourneyPostIt.objects.count(), seq_of(room)) == (count, seq)
