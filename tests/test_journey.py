@@ -486,3 +486,26 @@ def test_it_leaves_no_situation_or_step_behind_a_deleted_stage(room, walk):
     stage, *_ = walk
     actions.delete_stage(stage)
     assert not Situation.objects.exists() and not Step.objects.exists()
+
+
+def test_a_phone_keeps_its_open_edit_form_across_the_rooms_redraws(room, walk):
+    stage, situation, (appel, *_rest) = walk
+    postit = post(stage, room.alice, situation, appel, "client", "orange", "À reformuler")
+    phone = log_in_participant(Client(), room.alice)
+    w = room.workshop.pk
+    edit = reverse("journeys:journey_edit_postit", args=[w, postit.pk])
+    panel = reverse("journeys:journey_panel", args=[w, stage.pk])
+    assert 'class="jpostit jpostit-editing' in phone.get(edit, **HTMX).content.decode()
+    post(stage, room.bruno, situation, appel, "supplier", "green", "Pendant ce temps")
+    # The tick's refetch draws the form again, its text box kept by hx-preserve.
+    html = phone.get(panel, **HTMX).content.decode()
+    assert 'class="jpostit jpostit-editing' in html and "hx-preserve" in html
+    phone.post(
+        edit,
+        {"text": "Reformulé", "colour": "red", "op_id": "edit-journey-0001"},
+        **HTMX,
+    )
+    html = phone.get(panel, **HTMX).content.decode()
+    assert "jpostit-editing" not in html and "Reformulé" in html
+    phone.get(edit, **HTMX)
+    assert "jpostit-editing" not in phone.get(f"{panel}?cancel=1", **HTMX).content.decode()

@@ -51,10 +51,18 @@ def _focus(request, stage, built, participant, params=None):
     side = params.get("side") or saved.get("side")
     if side not in sides:
         side = grid.default_perspective(stage, participant)
+    if params.get("cancel") or params.get("step") or params.get("situation"):
+        saved.pop("editing", None)  # the edit was left
     saved.update({"situation": situation_id, "step": step_id, "side": side})
     saved.setdefault("gen", 0)
     request.session[key] = saved
-    focus = {"situation": situations.get(situation_id), "side": side, "gen": saved["gen"]}
+    focus = {
+        "situation": situations.get(situation_id),
+        "side": side,
+        "gen": saved["gen"],
+        # The post-it this phone is editing stays a form across the room's redraws.
+        "editing": saved.get("editing"),
+    }
     focus["side_label"] = next(p["label"] for p in built["perspectives"] if p["key"] == side)
     index = next((i for i, s in enumerate(steps) if s.pk == step_id), None)
     if index is None or focus["situation"] is None:
@@ -108,6 +116,17 @@ def _panel(request, workshop, participant, stage, status=200, params=None, **ext
         }
         html = render_to_string(f"{TEMPLATE}#panel", context, request=request)
     return HttpResponse(html, status=status)
+
+
+def _editing(request, stage, pk):
+    """Which post-it this phone has open for editing (None: none)."""
+    key = f"journey:{stage.pk}"
+    saved = dict(request.session.get(key) or {})
+    if pk is None:
+        saved.pop("editing", None)
+    else:
+        saved["editing"] = pk
+    request.session[key] = saved
 
 
 def _next_draft(request, stage):
@@ -206,7 +225,10 @@ def edit_postit(request, workshop, participant, postit_pk):
             return done(request)
         if participant is None:
             return HttpResponse("")
+        _editing(request, stage, None)
         return _panel(request, workshop, participant, stage, params={})
+    if participant is not None:
+        _editing(request, stage, postit.pk)
     return _edit_form(request, workshop, participant, postit)
 
 
@@ -234,6 +256,8 @@ def delete_postit(request, workshop, participant, postit_pk):
         actions.delete_postit(postit, participant=participant, op_id=op_id_from(request))
     except ActionError as error:
         return _refused(request, workshop, participant, stage, error)
+    if participant is not None:
+        _editing(request, stage, None)
     if not request.htmx:
         return done(request)
     if participant is None:
