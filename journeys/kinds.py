@@ -300,6 +300,9 @@ def wall_items(stage):
 
 
 def register_all():
+    from .journey.kind import register as register_journey
+
+    register_journey()
     register(
         StageKind(
             key="framing",

@@ -96,3 +96,7 @@ class PostIt(models.Model):
         text = " ".join(self.text.split())
         text = text if len(text) <= 60 else text[:59] + "…"
         return f"{self.stage.title} · « {text} » {self.icon}"
+
+
+# The journey stage kind's models live in their own module (journeys/journey/).
+from .journey.models import Emotion, JourneyPostIt, Situation, Step  # noqa: E402, F401

@@ -27,3 +27,8 @@ urlpatterns = [
         name="cluster_delete",
     ),
 ]
+
+# The journey stage kind's routes (journeys/journey/urls.py).
+from .journey.urls import urlpatterns as journey_urlpatterns  # noqa: E402
+
+urlpatterns += journey_urlpatterns

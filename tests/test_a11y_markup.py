@@ -31,7 +31,16 @@ def test_it_shows_no_lone_symbol_on_a_wall_without_colour_choices(client, room):
 
 
 def test_it_puts_words_next_to_every_colour_symbol_where_colours_are_chosen(client, room):
-    stage = list(room.workshop.stages.all())[2]  # the journeys: green / orange / red
+    # A wall whose authors pick green / orange / red (the methods' journeys are `journey` now).
+    stage = actions.add_stage(
+        room.workshop,
+        kind="wall",
+        title="Irritants",
+        config={
+            "columns": [{"key": "client_view", "label": "Côté client", "colour": "blue"}],
+            "colours": ["green", "orange", "red"],
+        },
+    )
     assert stage.config.get("colours")
     actions.go_to_stage(room.workshop, stage)
     wall_actions.add_postit(

@@ -29,6 +29,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from commitments.ideas import actions as ideas
 from commitments.votes import actions as votes
 from journeys import actions as journeys
+from journeys.journey import actions as journey
 from journeys.kinds import colour_choices, columns_of
 from mapping import actions as mapping
 from workshops import actions
@@ -91,6 +92,25 @@ def _postit_fields(world):
 
 def _flow_fields(world):
     return {"source": str(world.actor.pk), "target": "centre", "kind": "request", "label": "Devis"}
+
+
+def _journey_postit_fields(world):
+    return {
+        "situation": world.situation.pk,
+        "step": world.step.pk,
+        "perspective": "client",
+        "colour": "red",
+        "text": "Personne ne répond",
+    }
+
+
+def _journey_rating(world):
+    return {
+        "situation": world.situation.pk,
+        "step": world.step.pk,
+        "perspective": "client",
+        "value": "-1",
+    }
 
 
 STAGE_FIELDS = {"title": "Étape", "kind": "wall", "duration_minutes": "10", "instructions": ""}
@@ -221,6 +241,42 @@ ROUTES = {
         stage="ideas",
     ),
     "w/<int:pk>/votes/<int:vote_pk>/ballot/": Route(PARTICIPANT, stage="ideas"),
+    "w/<int:pk>/stages/<int:stage_pk>/journey/": Route(MEMBER, stage="journey"),
+    "w/<int:pk>/stages/<int:stage_pk>/journey/close/": Route(MEMBER, stage="journey"),
+    "w/<int:pk>/stages/<int:stage_pk>/journey/postits/": Route(
+        MEMBER, ("POST",), _journey_postit_fields, stage="journey"
+    ),
+    "w/<int:pk>/journey-postits/<int:postit_pk>/edit/": Route(
+        MEMBER, ("GET", "POST"), _journey_postit_fields, stage="journey"
+    ),
+    "w/<int:pk>/journey-postits/<int:postit_pk>/delete/": Route(MEMBER, ("POST",), stage="journey"),
+    "w/<int:pk>/stages/<int:stage_pk>/journey/rate/": Route(
+        PARTICIPANT, ("POST",), _journey_rating, stage="journey"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/journey/situations/": Route(
+        MEMBER, ("POST",), {"name": "Livraison ratée"}, stage="journey"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/journey/steps/": Route(
+        MEMBER, ("POST",), {"name": "Relance"}, stage="journey"
+    ),
+    "workshops/<int:pk>/journey-situations/<int:situation_pk>/edit/": Route(
+        FACILITATOR, ("POST",), {"name": "Alerte client urgente", "adopt": "1"}, stage="journey"
+    ),
+    "workshops/<int:pk>/journey-situations/<int:situation_pk>/delete/": Route(
+        FACILITATOR, ("POST",), stage="journey"
+    ),
+    "workshops/<int:pk>/journey-steps/<int:step_pk>/edit/": Route(
+        FACILITATOR, ("POST",), {"name": "Premier appel", "moment_of_truth": "1"}, stage="journey"
+    ),
+    "workshops/<int:pk>/journey-steps/<int:step_pk>/move/": Route(
+        FACILITATOR, ("POST",), {"direction": "down"}, stage="journey"
+    ),
+    "workshops/<int:pk>/journey-steps/<int:step_pk>/delete/": Route(
+        FACILITATOR, ("POST",), stage="journey"
+    ),
+    "workshops/<int:pk>/stages/<int:stage_pk>/journey/view/": Route(
+        FACILITATOR, ("POST",), {"view": "heatmap"}, stage="journey"
+    ),
     "workshops/<int:pk>/report/": Route(FACILITATOR, ("POST",)),
     "workshops/<int:pk>/report/status/": Route(FACILITATOR),
     "workshops/<int:pk>/report/download/": Route(FACILITATOR),
@@ -298,7 +354,17 @@ class World:
         mine = self._furnish(self.workshop, self.alice, self.bruno)
         self.wall, self.map, self.postit, self.cluster, self.actor, self.flow = mine[:6]
         self.ideas, self.ideas2, self.idea, self.other_idea, self.vote = mine[6:]
+        self.wall, self.map, self.postit, self.cluster, self.actor, self.flow = mine
+        self.journey, self.situation, self.step, self.jpostit = self._journey(
+            self.workshop, self.alice
+        )
         theirs = self._furnish(self.other_workshop, self.olga, self.olga)
+        (
+            self.other_journey,
+            self.other_situation,
+            self.other_step,
+            self.other_jpostit,
+        ) = self._journey(self.other_workshop, self.olga)
         (
             self.other_wall,
             self.other_map,
@@ -366,6 +432,34 @@ class World:
             vote,
         )
 
+    def _journey(self, workshop, author):
+        """A journey with a situation, steps, a post-it and a rating (the wall stays current)."""
+        stage = actions.add_stage(workshop, kind="journey", title="Parcours", duration_minutes=10)
+        wall = Workshop.objects.get(pk=workshop.pk).current_stage
+        actions.go_to_stage(workshop, stage)
+        situation = journey.add_situation(stage, participant=None, name=f"Alerte {self.SECRET}")
+        step = journey.add_step(stage, participant=None, name="Premier appel")
+        journey.add_step(stage, participant=None, name="Suivi")
+        postit = journey.add_postit(
+            stage,
+            participant=author,
+            situation=situation.pk,
+            step=step.pk,
+            perspective="client",
+            colour="red",
+            text=f"{self.SECRET} {workshop.pk}",
+        )
+        journey.rate(
+            stage,
+            participant=author,
+            situation=situation.pk,
+            step=step.pk,
+            perspective="client",
+            value=1,
+        )
+        actions.go_to_stage(workshop, wall)
+        return stage, situation, step, postit
+
     def finish_report(self):
         """A finished report on disk, so that downloading it is a 200 for whoever may."""
         from workshops.exports.storage import workshop_exports
@@ -385,12 +479,20 @@ class World:
             postit, cluster = self.other_postit, self.other_cluster
             actor, flow, participant = self.other_actor, self.other_flow, self.olga
             vote = self.other_vote
+            situation, step = self.other_situation, self.other_step
+            if stage_name == "journey":
+                postit = self.other_jpostit
         else:
             workshop, stage = self.workshop, getattr(self, stage_name)
             postit, cluster = self.postit, self.cluster
             actor, flow, participant = self.actor, self.flow, self.bruno
             vote = self.vote
+            situation, step = self.situation, self.step
+            if stage_name == "journey":
+                postit = self.jpostit
         return {
+            "situation_pk": situation.pk,
+            "step_pk": step.pk,
             "pk": workshop.pk,
             "stage_pk": stage.pk,
             "postit_pk": postit.pk,
@@ -631,8 +733,12 @@ def test_it_lets_a_participant_touch_only_their_own_post_its(world):
     for route in (
         "w/<int:pk>/postits/<int:postit_pk>/edit/",
         "w/<int:pk>/postits/<int:postit_pk>/delete/",
+        "w/<int:pk>/journey-postits/<int:postit_pk>/edit/",
+        "w/<int:pk>/journey-postits/<int:postit_pk>/delete/",
     ):
         with transaction.atomic():
+            if ROUTES[route].stage == "journey":
+                Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=world.journey)
             client = log_in_participant(Client(), world.bruno)
             before = fingerprint()
             response = _send(client, "POST", url_for(route, world.ids(route)), _data(world, route))
@@ -652,6 +758,8 @@ def _object_kwargs(route):
             "flow_pk",
             "ref",
             "vote_pk",
+            "situation_pk",
+            "step_pk",
         )
         if f":{name}>" in route
     }

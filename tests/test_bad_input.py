@@ -282,6 +282,11 @@ MERGE = "workshops/<int:pk>/stages/<int:stage_pk>/ideas/merge/"
 OPEN_VOTE = "workshops/<int:pk>/stages/<int:stage_pk>/votes/open/"
 DOT = "w/<int:pk>/votes/<int:vote_pk>/dot/"
 UNDOT = "w/<int:pk>/votes/<int:vote_pk>/undot/"
+J_POSTIT = "w/<int:pk>/stages/<int:stage_pk>/journey/postits/"
+J_EDIT = "w/<int:pk>/journey-postits/<int:postit_pk>/edit/"
+J_RATE = "w/<int:pk>/stages/<int:stage_pk>/journey/rate/"
+J_STEP = "workshops/<int:pk>/journey-steps/<int:step_pk>/edit/"
+J_VIEW = "workshops/<int:pk>/stages/<int:stage_pk>/journey/view/"
 
 # (route, fields replacing the valid ones, English message expected or None)
 UNKNOWN_OR_WRONG = [
@@ -372,6 +377,27 @@ UNKNOWN_OR_WRONG = [
     (DOT, {"item": "<script>"}, "This item is no longer in the vote."),
     (DOT, {"budget": "third"}, "This vote has no such budget."),
     (UNDOT, {"budget": "second"}, "You have no dot on this item to take back."),
+    # The journey: its cells, colours, emotions and steps.
+    (J_POSTIT, {"colour": "yellow"}, "Choose a colour: green, orange or red."),
+    (J_POSTIT, {"colour": ""}, "Choose a colour: green, orange or red."),
+    (J_POSTIT, {"perspective": "<b>x</b>"}, "Choose a perspective."),
+    (J_POSTIT, {"step": "abc"}, "This step no longer exists."),
+    (J_POSTIT, {"step": HUGE}, "This step no longer exists."),
+    (J_POSTIT, {"situation": "-1"}, "This step no longer exists."),
+    (J_POSTIT, {"text": " \x00\u202e "}, "Write something first."),
+    (J_EDIT, {"colour": "pink"}, "Choose a colour: green, orange or red."),
+    (J_EDIT, {"perspective": "nowhere"}, "Choose a perspective."),
+    (J_RATE, {"value": "3"}, "Choose a face from −2 to +2."),
+    (J_RATE, {"value": "-2.5"}, "Choose a face from −2 to +2."),
+    (J_RATE, {"value": "nan"}, "Choose a face from −2 to +2."),
+    (J_RATE, {"perspective": ""}, "Choose a perspective."),
+    (J_STEP, {"phase": "someday"}, "Choose a phase: before, during or after."),
+    (J_STEP, {"name": ""}, "Name the step."),
+    ("workshops/<int:pk>/journey-steps/<int:step_pk>/move/", {"direction": "left"}, None),
+    (J_VIEW, {"view": "3d"}, "Choose the grid, the heat-map or the comparison."),
+    (J_VIEW, {"view": "compare"}, "Choose the grid, the heat-map or the comparison."),
+    (J_VIEW, {"situation": "abc"}, None),
+    ("w/<int:pk>/stages/<int:stage_pk>/journey/situations/", {"name": "\x07"}, None),
 ]
 
 
@@ -394,6 +420,8 @@ def test_it_answers_ids_beyond_any_integer_with_404(world):
         f"/workshops/{world.workshop.pk}/stages/{HUGE}/edit/",
         f"/w/{world.workshop.pk}/stages/{world.map.pk}/actors/{HUGE}/edit/",
         f"/w/{world.workshop.pk}/flows/{HUGE}/edit/",
+        f"/w/{world.workshop.pk}/journey-postits/{HUGE}/edit/",
+        f"/w/{world.workshop.pk}/stages/{HUGE}/journey/",
     ):
         assert client.get(path, **HTMX).status_code == 404, path
 
@@ -425,6 +453,12 @@ OVERSIZED = [
     (NEW_CHALLENGE, "text", 301, 300),
     (OPEN_VOTE, "first_label", 61, 60),
     (OPEN_VOTE, "second_label", 10_000, 60),
+    (J_POSTIT, "text", 501, 500),
+    (J_EDIT, "text", 10_000, 500),
+    ("w/<int:pk>/stages/<int:stage_pk>/journey/steps/", "name", 81, 80),
+    ("w/<int:pk>/stages/<int:stage_pk>/journey/situations/", "name", 10_000, 80),
+    ("workshops/<int:pk>/journey-situations/<int:situation_pk>/edit/", "name", 81, 80),
+    (J_STEP, "name", 10_000, 80),
 ]
 
 

@@ -69,7 +69,18 @@ def furnish(room):
         kind="information",
         label="Horaires",
     )
-    secret = next(s for s in workshop.stages.all() if s.anonymous)
+    # An anonymous wall whose authors pick the colour (picked explicitly: the methods'
+    # journey stages are of the `journey` kind).
+    secret = actions.add_stage(
+        workshop,
+        kind="wall",
+        title="Irritants",
+        anonymous=True,
+        config={
+            "columns": [{"key": "client_view", "label": "Côté client", "colour": "blue"}],
+            "colours": ["green", "orange", "red"],
+        },
+    )
     actions.go_to_stage(workshop, secret)
     column = secret.config["columns"][0]["key"]
     colour = (secret.config.get("colours") or [None])[0]

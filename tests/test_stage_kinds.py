@@ -18,6 +18,7 @@ from django.utils import translation
 from commitments.ideas import actions as ideas
 from commitments.votes import actions as votes
 from journeys import actions as journeys
+from journeys.journey import actions as journey
 from mapping import actions as mapping
 from tests.faults.model import Board, Node
 from tests.regions import region_diff, regions
@@ -122,6 +123,77 @@ def ideas_session(room, stage):
     ideas.merge_ideas(stage, source=third.pk, target=first.pk)
     votes.close_vote(vote)
     return "Un guichet unique"
+def journey_session(room, stage):
+    alerte = journey.add_situation(stage, participant=None, name="Alerte client")
+    journey.add_situation(stage, participant=room.alice, name="Livraison <b>ratée</b>")
+    appel = journey.add_step(stage, participant=None, name="Premier appel", phase="before")
+    suivi = journey.add_step(stage, participant=None, name="Suivi", moment_of_truth=True)
+    proposed = journey.add_step(stage, participant=room.bruno, name="Relance")
+    journey.edit_step(proposed, name="Relance", adopt=True)
+    journey.move_step(proposed, direction="up")
+    first = journey.add_postit(
+        stage,
+        participant=room.alice,
+        situation=alerte.pk,
+        step=appel.pk,
+        perspective="client",
+        colour="red",
+        text="Personne ne répond",
+    )
+    journey.add_postit(
+        stage,
+        participant=room.bruno,
+        situation=alerte.pk,
+        step=appel.pk,
+        perspective="supplier",
+        colour="green",
+        text='Des <b>pièces</b> "><svg onload=alert(1)>',
+    )
+    journey.edit_postit(
+        first,
+        participant=room.alice,
+        text="Personne ne répond au téléphone",
+        colour="red",
+        step=suivi.pk,
+        perspective="client",
+    )
+    gone = journey.add_postit(
+        stage,
+        participant=room.bruno,
+        situation=alerte.pk,
+        step=suivi.pk,
+        perspective="service",
+        colour="orange",
+        text="À retirer",
+    )
+    journey.delete_postit(gone, participant=room.bruno)
+    journey.rate(
+        stage,
+        participant=room.alice,
+        situation=alerte.pk,
+        step=suivi.pk,
+        perspective="client",
+        value=-2,
+    )
+    journey.rate(
+        stage,
+        participant=room.alice,
+        situation=alerte.pk,
+        step=suivi.pk,
+        perspective="client",
+        value=-1,
+    )
+    journey.rate(
+        stage,
+        participant=room.bruno,
+        situation=alerte.pk,
+        step=appel.pk,
+        perspective="supplier",
+        value=2,
+    )
+    journey.set_view(stage, view="heatmap", situation=alerte.pk)
+    journey.set_view(stage, view="grid")
+    return "Personne ne répond au téléphone"
 
 
 SESSIONS = {
@@ -129,11 +201,12 @@ SESSIONS = {
     "wall": wall_session,
     "map": map_session,
     "ideas": ideas_session,
+    "journey": journey_session,
 }
 # The console's live region, on a board the session furnished: stages, the people without a
 # phone the console writes for, then the kind's own reads. A kind that reads per object
 # breaks this.
-BOARD_QUERIES = {"framing": 4, "wall": 4, "map": 4, "ideas": 14}
+BOARD_QUERIES = {"framing": 4, "wall": 4, "map": 4, "ideas": 14, "journey": 7}
 
 
 # Each write of a kind's session, in order: (its event's type, its queries), lock,
@@ -180,6 +253,28 @@ WRITE_QUERIES = {
         ("commitments.dot_added", 22),
         ("commitments.ideas_merged", 63),
         ("commitments.vote_closed", 54),
+    ],
+    # Every journey write redraws the grid, heat-map and curves for the console and the
+    # projector (and a tick that has each phone fetch its own panel): a candidate for
+    # per-cell fragments.
+    "journey": [
+        ("journeys.situation_added", 25),
+        ("journeys.situation_added", 25),
+        ("journeys.step_added", 25),
+        ("journeys.step_added", 25),
+        ("journeys.step_added", 25),
+        ("journeys.step_edited", 23),
+        ("journeys.step_moved", 25),
+        ("journeys.journey_postit_added", 25),
+        ("journeys.journey_postit_added", 25),
+        ("journeys.journey_postit_edited", 26),
+        ("journeys.journey_postit_added", 25),
+        ("journeys.journey_postit_deleted", 24),
+        ("journeys.emotion_rated", 30),
+        ("journeys.emotion_rated", 28),
+        ("journeys.emotion_rated", 30),
+        ("journeys.journey_view", 24),
+        ("journeys.journey_view", 23),
     ],
 }
 

@@ -49,7 +49,7 @@ def other_wall(room):
 
 def colour_stage(room):
     """A wall where the author picks the colour (the journey's green/orange/red)."""
-    stage = next(s for s in room.workshop.stages.all() if s.config.get("colours"))
+    stage = actions.add_stage(room.workshop, kind="wall", title="Couleurs", config=COLOUR_WALL)
     actions.go_to_stage(room.workshop, stage)
     return Stage.objects.get(pk=stage.pk)
 
@@ -68,8 +68,21 @@ def private_stage(room):
     return stage
 
 
+# A wall where the author picks the colour (the journey's green/orange/red), picked
+# explicitly: the methods' journey stages are of the `journey` kind now.
+COLOUR_WALL = {
+    "columns": [
+        {"key": "client_view", "label": "Côté client", "colour": "blue"},
+        {"key": "service_view", "label": "Côté service", "colour": "yellow"},
+    ],
+    "colours": ["green", "orange", "red"],
+}
+
+
 def anonymous_stage(room):
-    stage = next(s for s in room.workshop.stages.all() if s.anonymous)
+    stage = actions.add_stage(
+        room.workshop, kind="wall", title="Irritants", anonymous=True, config=COLOUR_WALL
+    )
     actions.go_to_stage(room.workshop, stage)
     stage.refresh_from_db()
     return stage

@@ -147,7 +147,18 @@ def test_it_adds_someone_without_a_phone_from_the_console(room, camille):
 
 
 def test_it_writes_a_post_it_for_someone_and_marks_it_everywhere(room, camille):
-    stage = _stages(room)[2]
+    # An anonymous wall whose authors pick the colour (the Diagnostic's step 3 was one; it
+    # is a `journey` now, without the wall's "write for" compose box).
+    stage = actions.add_stage(
+        room.workshop,
+        kind="wall",
+        title="Parcours (mur)",
+        anonymous=True,
+        config={
+            "columns": [{"key": "client_view", "label": "Côté client", "colour": "blue"}],
+            "colours": ["green", "orange", "red"],
+        },
+    )
     actions.go_to_stage(room.workshop, stage)
     denise = actions.add_participant(room.workshop, display_name="Denise", profile="partner")
     console = camille.get(reverse("workshops:console", args=[room.workshop.pk])).content.decode()

@@ -17,6 +17,7 @@ from django.urls import reverse
 from commitments.ideas import actions as ideas
 from commitments.votes import actions as votes
 from journeys import actions as journeys
+from journeys.journey import actions as journey
 from journeys.models import PostIt
 from mapping import actions as mapping
 from workshops import actions
@@ -241,6 +242,61 @@ class XssRoom:
                 self.vote, participant=self.people[i + 1], item=ref(idea), budget="second"
             )
 
+        # The journey: perspectives, situations, steps and post-its (written while it is
+        # not on screen, then a few live, and every kind of redraw with it).
+        short = [p for p in PAYLOADS if len(p) <= 60]
+        self.journey = actions.add_stage(
+            workshop,
+            kind="journey",
+            title=PAYLOADS[5],
+            instructions=PAYLOADS[6],
+            config={
+                "perspectives": [
+                    {"key": key, "label": label}
+                    for key, label in zip(("client", "service", "supplier"), short, strict=False)
+                ]
+            },
+        )
+        self.situations = [
+            journey.add_situation(self.journey, participant=None, name=p) for p in short[:6]
+        ]
+        self.steps = [
+            journey.add_step(self.journey, participant=None, name=p, moment_of_truth=i % 3 == 0)
+            for i, p in enumerate(short[6:14])
+        ]
+
+        def jpostit(i, payload, participant):
+            return journey.add_postit(
+                self.journey,
+                participant=participant,
+                situation=self.situations[0].pk,
+                step=self.steps[i % len(self.steps)].pk,
+                perspective=("client", "service", "supplier")[i % 3],
+                colour=("green", "red", "orange")[i % 3],
+                text=payload,
+            )
+
+        # Off screen, the facilitator writes (participants write on the current stage only).
+        self.jpostits = [jpostit(i, p, None) for i, p in enumerate(PAYLOADS[:-12])]
+        actions.go_to_stage(workshop, self.journey)
+        self.jpostits += [
+            jpostit(i, p, self.people[i % len(self.people)]) for i, p in enumerate(PAYLOADS[-12:])
+        ]
+        journey.add_situation(self.journey, participant=self.alice, name=short[14])
+        journey.add_step(self.journey, participant=self.alice, name=short[15])
+        journey.rate(
+            self.journey,
+            participant=self.alice,
+            situation=self.situations[0].pk,
+            step=self.steps[0].pk,
+            perspective="client",
+            value=-2,
+        )
+        journey.edit_postit(
+            self.jpostits[-12], participant=self.people[0], text=PAYLOADS[-1], colour="red"
+        )
+        journey.set_view(self.journey, view="heatmap")
+
         for stage in self.stages:
             actions.go_to_stage(workshop, stage)
         actions.go_to_stage(workshop, self.wall)
@@ -336,7 +392,13 @@ def test_it_keeps_every_field_inert_in_htmx_replies(xss):
         "actor form": (camille, reverse("mapping:actor_new", args=[w, room.map.pk])),
         "flow form": (camille, reverse("mapping:flow_new", args=[w, room.map.pk])),
         "ballot": (alice, reverse("commitments:ballot", args=[w, room.vote.pk])),
+        "journey panel": (alice, reverse("journeys:journey_panel", args=[w, room.journey.pk])),
     }
+    for postit in room.jpostits[::12]:
+        replies[f"journey edit form {postit.pk}"] = (
+            camille,
+            reverse("journeys:journey_edit_postit", args=[w, postit.pk]),
+        )
     for postit in room.postits[:: max(1, len(room.postits) // 12)]:
         replies[f"post-it {postit.pk}"] = (
             camille,
@@ -407,7 +469,7 @@ def test_it_keeps_every_field_inert_in_websocket_pushes_and_snapshots(xss):
             problems += _problems(f"event {event.seq} {event.type} ({audience})", html)
     workshop = Workshop.objects.select_related("current_stage").get(pk=room.workshop.pk)
     # (The other stages' live regions are in the frames of moving there, checked above.)
-    for stage in [room.wall, room.secret, room.map, room.ideas]:
+    for stage in [room.wall, room.secret, room.map, room.ideas, room.journey]:
         Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
         workshop.refresh_from_db()
         # (The projector's board is the console's without its tools.)

@@ -336,7 +336,7 @@ def test_it_passes_on_the_join_pages(rooms, axe_server, findings, lang):
 STAGES = [
     (0, "framing", ".framing"),
     (1, "map", "[data-map]"),
-    (2, "wall with colours", "form.compose input[name=colour]"),
+    (2, "journey", ".board-journey"),
     (3, "wall", "form.compose"),
 ]
 
@@ -360,6 +360,22 @@ def write_on_the_phone(room, kind):
         phone.locator(".map-form input[name=circle]").first.check()
         phone.locator(".map-form button[type=submit]").tap()
         expect(page.locator(".map-svg")).to_contain_text("Service achats")
+    elif kind == "journey":
+        # The console gives it a situation and a step; the phone writes in each colour, rates.
+        for form, name in (("situations", "Alerte client"), ("steps", "Premier appel")):
+            tool = page.locator(f".journey-tools form[action$='/journey/{form}/']")
+            tool.locator("input[name=name]").fill(name)
+            tool.locator("button[type=submit]").click()
+            expect(page.locator(".journey-tools")).to_contain_text(name)
+        compose = phone.locator(".jpanel form.jcompose")
+        for n, colour in enumerate(("green", "orange", "red")):
+            compose.locator(f"input[name=colour][value={colour}]").check()
+            compose.locator("textarea[name=text]").fill(f"Interaction {n}")
+            compose.locator(".compose-send").tap()
+            expect(phone.locator(".jpanel .jpostit")).to_have_count(n + 1)
+        phone.locator('.jpanel button.jface[value="-1"]').tap()
+        expect(phone.locator(".jpanel button.jface.is-chosen")).to_have_count(1)
+        expect(page.locator(".jlanes .jpostit").first).to_be_visible()
     elif kind.startswith("wall"):
         compose = open_compose(phone)
         colours = compose.locator("input[name=colour]")

@@ -45,6 +45,12 @@ workshop = actions.create_workshop(
     perimeter="Demandes d’intervention, voir " + {long_url!r} + " et le support applicatif",
     intention="Clarifier ce que chacun attend de l’autre : anticonstitutionnellement" * 2,
 )
+# The journey (stage 3) gets a situation and two steps, so that its phone panel shows.
+from journeys.journey import actions as journey
+trip = next(s for s in workshop.stages.all() if s.kind == "journey")
+journey.add_situation(trip, participant=None, name="Demande d’intervention urgente")
+for name in ("Premier appel au support", "Diagnostic à distance"):
+    journey.add_step(trip, participant=None, name=name)
 print("ROOM=" + json.dumps({{
     "workshop": workshop.pk,
     "stages": [[s.pk, s.kind, s.title] for s in workshop.stages.all()],
@@ -200,9 +206,9 @@ def write(phone, text):
     if colours.count():
         colours.first.check()
     form.locator(".compose-send").tap()
-    expect(
-        phone.page.locator(".postit.is-own:not(.is-pending)").filter(has_text=text)
-    ).to_have_count(1)
+    # A journey's post-its are its panel's own cards (.jpostit); a wall's are .postit.
+    own = ".jpostit.is-own" if phone.page.locator(".jpanel").count() else ".postit.is-own"
+    expect(phone.page.locator(f"{own}:not(.is-pending)").filter(has_text=text)).to_have_count(1)
 
 
 def phone_stages(room):
@@ -285,7 +291,7 @@ def test_it_keeps_every_phone_stage_tappable_and_never_scrolls_sideways(room):
 
 
 def test_it_gives_own_post_its_real_edit_and_delete_buttons(room):
-    pk = room.stage(2)[0]
+    pk = room.stage(3)[0]  # a wall (stage 3 is the journey: tests/browser/test_journey.py)
     room.move_everyone_to(pk)
     write(room.p360, "Le mien, à modifier")
     postit = room.p360.page.locator(".postit.is-own").filter(has_text="Le mien, à modifier")
@@ -306,7 +312,7 @@ def test_it_gives_own_post_its_real_edit_and_delete_buttons(room):
 
 
 def test_it_keeps_the_timer_in_view_and_says_the_last_minute_once(room):
-    pk = room.stage(2)[0]
+    pk = room.stage(3)[0]  # where the test before left the room (a wall)
     page = room.p360.page
     page.evaluate(
         """() => {

@@ -47,7 +47,15 @@ people = [actions.join(workshop, display_name=name, profile=profile) for name, p
     ("Djamel Haddad", "external_client"), ("Emma Petit", "partner"),
 ]]
 stages = list(workshop.stages.all())
-framing, the_map, journeys, tensions, levers, closing = stages
+framing, the_map, journey_stage, tensions, levers, closing = stages
+# The Diagnostic's journeys are a `journey` stage now: a colour wall of the same shape stands
+# in for "60 post-its in three columns, green / orange / red".
+journeys = actions.add_stage(workshop, kind="wall", title="Parcours (mur de couleurs)",
+    config={{"columns": [
+        {{"key": "client_view", "label": "Côté client", "colour": "blue"}},
+        {{"key": "service_view", "label": "Côté service", "colour": "yellow"}},
+        {{"key": "supplier_view", "label": "Côté fournisseur", "colour": "purple"}}],
+        "colours": ["green", "orange", "red"]}})
 PHRASES = [
     "Délais de traitement des demandes trop longs",
     "On ne sait jamais qui contacter",

@@ -173,29 +173,10 @@ class Page(Board):
             return
         if response.status_code >= 300:
             return
-        html = response.content.decode()
         if not self.fresh(response):
             STATS["stale reply skipped"] += 1
             return
-        selector = node.attrs.get("hx-target")
-        target = self.by_id(selector[1:]) if selector else node
-        if target is None:
-            return
-        swap = node.attrs.get("hx-swap", "innerHTML")
-        fragment = parse(html)
-        for element in list(oob_elements(fragment)):
-            element.detach()
-            self.oob_swap(element)
-        if swap == "outerHTML":
-            self.replace(target, list(fragment.children))
-        else:
-            assert swap == "innerHTML", swap
-            for child in list(target.children):
-                if isinstance(child, Node):
-                    self.remove(child)
-            target.children = []
-            for child in fragment.children:
-                self.insert(target, child)
+        swap_load(self, node, response.content.decode())
         self.after_change()
 
     def show_pendings(self):
@@ -278,6 +259,30 @@ class Page(Board):
             self.swap_into(request.target, html)
         elif html:
             self.apply(html)
+
+
+def swap_load(board, node, html):
+    """What htmx does with a load-triggered element's answer: its hx-target (or the
+    element itself), by its hx-swap, after the answer's out-of-band parts."""
+    selector = node.attrs.get("hx-target")
+    target = board.by_id(selector[1:]) if selector else node
+    if target is None:
+        return
+    swap = node.attrs.get("hx-swap", "innerHTML")
+    fragment = parse(html)
+    for element in list(oob_elements(fragment)):
+        element.detach()
+        board.oob_swap(element)
+    if swap == "outerHTML":
+        board.replace(target, list(fragment.children))
+    else:
+        assert swap == "innerHTML", swap
+        for child in list(target.children):
+            if isinstance(child, Node):
+                board.remove(child)
+        target.children = []
+        for child in fragment.children:
+            board.insert(target, child)
 
 
 class Request:
@@ -831,6 +836,30 @@ class World:
             problems.append(f"queued post-its refused: {self.refused}")
         return problems
 
+    def load_now(self, board, page):
+        """A freshly opened page's load-triggered elements, answered at once (as `page`)."""
+        done = set()
+        for _ in range(10):
+            pending = [
+                n for n in board.dom.elements()
+                if n.attrs.get("hx-trigger") == "load" and "hx-get" in n.attrs and id(n) not in done
+            ]
+            if not pending:
+                return
+            for node in pending:
+                done.add(id(node))
+                match = resolve(node.attrs["hx-get"].split("?")[0])
+                kwargs = {k: v for k, v in match.kwargs.items() if k != "pk"}
+                http = self.factory.get("/", HTTP_HX_REQUEST="true")
+                http.user = page.user or AnonymousUser()
+                http.session = {}
+                if page.participant is not None:
+                    http.session = {SESSION_KEY: {str(self.workshop_id): page.participant.pk}}
+                http.htmx = HtmxDetails(http)
+                response = match.func(http, pk=self.workshop_id, **kwargs)
+                if response.status_code == 200:
+                    swap_load(board, node, response.content.decode())
+
     def check_regions(self):
         """Each page's regions, whole, against a page freshly opened now (the snapshot's
         HTML on an empty page, as a reload draws it): same trees, same own marks."""
@@ -840,6 +869,7 @@ class World:
             snapshot = snapshot_for(workshop, page.audience, page.participant)
             fresh = Board()
             fresh.apply(snapshot["html"])
+            self.load_now(fresh, page)
             diff = region_diff(regions(fresh), regions(page), "fresh", page.name)
             if diff:
                 problems.append(f"{page.name}'s regions differ from a fresh render:\n{diff}")

@@ -221,6 +221,11 @@ CSV_COLUMNS = [
     ("they_expect", gettext_noop("What they expect from us")),
     ("we_expect", gettext_noop("What we expect from them")),
     ("mismatch", gettext_noop("When it goes wrong")),
+    # A journey post-it's cell, and its colour as a key (the state column has its words).
+    ("situation", gettext_noop("Situation")),
+    ("step", gettext_noop("Step")),
+    ("perspective", gettext_noop("Perspective")),
+    ("colour", gettext_noop("Colour")),
     ("created_at", gettext_noop("Created at")),
 ]
 

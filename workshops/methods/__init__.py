@@ -56,10 +56,11 @@ def stages_for(key, language):
     stages = []
     for data in method["stages"]:
         config = localise_config(dict(data.get("config") or {}), language)
-        config["columns"] = [
-            {**column, "label": localise(column["label"], language)}
-            for column in config.get("columns", [])
-        ]
+        if "columns" in config:  # a wall's (a journey has none)
+            config["columns"] = [
+                {**column, "label": localise(column["label"], language)}
+                for column in config["columns"]
+            ]
         if data.get("planned_kind"):
             config["planned_kind"] = data["planned_kind"]
         stages.append(
