@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from workshops import trace
 from workshops.live.regions import render_part
 from workshops.live.write import AUDIENCES, ActionError, clean_text, emit, room_write
+from workshops.registry import promotion_menu
 
 from .kinds import colour_choices, columns_of
 from .models import CLUSTER_NAME_MAX_LENGTH, Cluster, PostIt
@@ -63,6 +65,7 @@ def edit_postit(postit, *, participant, text, colour=None, op_id=None):
         if colour and colour in allowed:
             postit.colour = colour
         postit.save()
+        trace.relabel(postit)  # what it led to says its new words
         event = _emit_postit(
             workshop, postit.stage, postit, "journeys.postit_edited", op_id, participant
         )
@@ -207,8 +210,16 @@ def _frames(workshop, partial, **context):
 
 def _wall_bits(context):
     stage = context["stage"]
+    postit = context.get("postit")
+    extra = {}
+    if postit is not None and not stage.is_hidden:
+        # A post-it's chips and its "→ Tension": one query each, only when it can have them.
+        extra["promote_targets"] = promotion_menu(stage.workshop_id, "postit", [postit.colour])
+        if postit.pk and context.get("edited"):
+            extra["links"] = trace.links_about(postit)
     return {
         **context,
+        **extra,
         "hidden": stage.is_hidden,
         "column_labels": {c["key"]: c["label"] for c in columns_of(stage)},
         "show_colour_label": bool(stage.config.get("colours")),
@@ -219,7 +230,14 @@ def _emit_postit(workshop, stage, postit, type, op_id, participant):
     hidden = stage.is_hidden
     hidden_count = PostIt.objects.filter(stage=stage).count() if hidden else 0
     partial = "postit_added" if type.endswith("added") else "postit_changed"
-    frames = _frames(workshop, partial, stage=stage, postit=postit, hidden_count=hidden_count)
+    frames = _frames(
+        workshop,
+        partial,
+        stage=stage,
+        postit=postit,
+        hidden_count=hidden_count,
+        edited=partial == "postit_changed",
+    )
     author_frame = None
     # Someone added from the console has no phone: no frame or ownership of their own.
     by_phone = participant is not None and not participant.added_by_facilitator

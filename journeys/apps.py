@@ -8,5 +8,7 @@ class JourneysConfig(AppConfig):
 
     def ready(self):
         from . import kinds
+        from .tensions.kinds import register_tensions
 
         kinds.register_all()
+        register_tensions()

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from workshops.registry import Item, StageKind, register
+from workshops.registry import Item, StageKind, promotion_menu, register
 from workshops.text import clean_key, clean_text
-from workshops.trace import document_refs, ref
+from workshops.trace import document_refs, links_for, ref
 
 from .forms import WallConfigForm
 from .models import (
@@ -91,7 +91,11 @@ def wall_context(stage, audience, participant):
         columns[0]["postits"].extend(orphans)
     for cluster in clusters:
         cluster.items = by_cluster.get(cluster.pk, [])
+    colours = {p.colour for p in visible}
     return {
+        # "Comes from… / Led to…" chips, and "→ Tension" on the post-its a stage takes.
+        "links": links_for(stage.workshop_id) if visible else None,
+        "promote_targets": promotion_menu(stage.workshop_id, "postit", sorted(colours)),
         "columns": columns,
         "clusters": clusters,
         "colour_choices": colour_choices(stage),

@@ -70,6 +70,8 @@ class PostIt(models.Model):
         Cluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="postits"
     )
     op_id = models.CharField(max_length=64, blank=True)
+    # A quote, word for word (the empathy map's verbatim): drawn in quote style.
+    verbatim = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -96,3 +98,14 @@ class PostIt(models.Model):
         text = " ".join(self.text.split())
         text = text if len(text) <= 60 else text[:59] + "…"
         return f"{self.stage.title} · « {text} » {self.icon}"
+
+
+# The tension matrix's models live in their own module (journeys/tensions/).
+from .tensions.models import (  # noqa: E402, F401
+    Cause,
+    CauseKind,
+    Challenge,
+    MeToo,
+    Opportunity,
+    Tension,
+)

@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from workshops import trace
 from workshops.access import (
     acting_participant,
     facilitator_required,
@@ -15,6 +16,7 @@ from workshops.access import (
 from workshops.http import done, error_response, handles_action_errors, op_id_from
 from workshops.live.write import ActionError, malformed
 from workshops.models import Stage
+from workshops.registry import promotion_menu
 
 from . import actions
 from .kinds import colour_choices, columns_of
@@ -42,7 +44,18 @@ def _postit_context(workshop, postit, participant, **extra):
         "show_colour_label": bool(stage.config.get("colours")),
         "colour_choices": colour_choices(stage),
         "author_view": True,
+        **_trace_bits(stage, postit),
         **extra,
+    }
+
+
+def _trace_bits(stage, postit):
+    """The post-it's chips and "→ Tension", as the board draws them."""
+    if stage.is_hidden:
+        return {}
+    return {
+        "links": trace.links_about(postit),
+        "promote_targets": promotion_menu(stage.workshop_id, "postit", [postit.colour]),
     }
 
 

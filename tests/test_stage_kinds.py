@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.utils import translation
 
 from journeys import actions as journeys
+from journeys.models import PostIt
 from mapping import actions as mapping
 from tests.faults.model import Board, Node
 from workshops import actions
@@ -97,11 +98,47 @@ def map_session(room, stage):
     return "Contrat achats"
 
 
-SESSIONS = {"framing": wall_session, "wall": wall_session, "map": map_session}
+def tensions_session(room, stage):
+    from journeys.tensions import actions as matrix
+    from workshops.registry import item_of
+
+    # A red post-it of another stage, promoted; a tension written fresh.
+    wall = actions.add_stage(
+        room.workshop,
+        kind="wall",
+        title="Parcours",
+        config={"columns": [{"key": "c", "label": "Côté client"}], "colours": ["green", "red"]},
+    )
+    # (Stored as it stands: the wall's own push aims at its board, which no page shows now.)
+    red = PostIt.objects.create(
+        workshop=room.workshop, stage=wall, column="c", colour="red", text="Alerte <b>pièces</b>"
+    )
+    promoted = matrix.promote_item(stage, item_of(red))
+    fresh = matrix.add_tension(stage, participant=room.alice, text="Délais implicites")
+    cause = matrix.add_cause(
+        promoted, participant=room.bruno, kind="implicit", text='"><svg onload=alert(1)>'
+    )
+    matrix.add_cause(fresh, participant=room.alice, kind="control", text="Trop de validations")
+    matrix.me_too(cause, participant=room.alice)
+    opportunity = matrix.add_opportunity(fresh, participant=room.bruno, text="Un seul circuit")
+    matrix.add_challenge(opportunity, participant=room.alice, text="simplifier le circuit")
+    gone = matrix.add_tension(stage, participant=room.bruno, text="À retirer")
+    matrix.delete_tension(gone)
+    return "Délais implicites"
+
+
+SESSIONS = {
+    "framing": wall_session,
+    "wall": wall_session,
+    "map": map_session,
+    "tensions": tensions_session,
+}
 # The console's live region, on a board the session furnished: stages, the people without a
 # phone the console writes for, then the kind's own reads. A kind that reads per object
-# breaks this.
-BOARD_QUERIES = {"framing": 4, "wall": 4, "map": 4}
+# breaks this. Walls and the map read their trace links in one query (the chips); the map
+# also its stages once, for "→ Tension" on a flow in friction; the matrix reads tensions,
+# causes, opportunities, challenges and links, one query each.
+BOARD_QUERIES = {"framing": 5, "wall": 5, "map": 6, "tensions": 7}
 
 
 def staged(room, key):
