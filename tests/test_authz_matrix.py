@@ -27,9 +27,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from journeys import actions as journeys
+from journeys.tensions import actions as matrix
 from journeys.kinds import colour_choices, columns_of
 from mapping import actions as mapping
-from workshops import actions
+from workshops import actions, trace
 from workshops.exports import report
 from workshops.models import Profile, Workshop
 
@@ -184,6 +185,27 @@ ROUTES = {
     "w/<int:pk>/flows/<int:flow_pk>/rate/": Route(
         MEMBER, ("POST",), {"rating": "smooth"}, stage="map"
     ),
+    "workshops/<int:pk>/promote/": Route(
+        FACILITATOR,
+        ("POST",),
+        lambda world: {"ref": trace.ref(world.red), "stage": world.tensions.pk},
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/tensions/": Route(
+        MEMBER, ("POST",), {"text": "Des attentes implicites"}, stage="tensions"
+    ),
+    "workshops/<int:pk>/tensions/<int:tension_pk>/delete/": Route(
+        FACILITATOR, ("POST",), stage="tensions"
+    ),
+    "w/<int:pk>/tensions/<int:tension_pk>/causes/": Route(
+        MEMBER, ("POST",), {"kind": "implicit", "text": "Rien d'écrit"}, stage="tensions"
+    ),
+    "w/<int:pk>/tensions/<int:tension_pk>/opportunities/": Route(
+        MEMBER, ("POST",), {"text": "Un contrat de service"}, stage="tensions"
+    ),
+    "w/<int:pk>/causes/<int:cause_pk>/me-too/": Route(PARTICIPANT, ("POST",), stage="tensions"),
+    "w/<int:pk>/opportunities/<int:opportunity_pk>/challenges/": Route(
+        MEMBER, ("POST",), {"text": "écrire nos attentes"}, stage="tensions"
+    ),
     "workshops/<int:pk>/report/": Route(FACILITATOR, ("POST",)),
     "workshops/<int:pk>/report/status/": Route(FACILITATOR),
     "workshops/<int:pk>/report/download/": Route(FACILITATOR),
@@ -257,7 +279,8 @@ class World:
         actions.remove_participant(self.workshop, self.removed)
 
         mine = self._furnish(self.workshop, self.alice, self.bruno)
-        self.wall, self.map, self.postit, self.cluster, self.actor, self.flow = mine
+        self.wall, self.map, self.postit, self.cluster, self.actor, self.flow = mine[:6]
+        self.red, self.tensions, self.tension, self.cause, self.opportunity = mine[6:]
         theirs = self._furnish(self.other_workshop, self.olga, self.olga)
         (
             self.other_wall,
@@ -266,7 +289,14 @@ class World:
             self.other_cluster,
             self.other_actor,
             self.other_flow,
-        ) = theirs
+        ) = theirs[:6]
+        (
+            self.other_red,
+            self.other_tensions,
+            self.other_tension,
+            self.other_cause,
+            self.other_opportunity,
+        ) = theirs[6:]
         self.workshop.refresh_from_db()
         self.other_workshop.refresh_from_db()
         self.handler = Client().handler
@@ -297,7 +327,27 @@ class World:
             kind="information",
             label=f"Flux {self.SECRET}",
         )
-        return wall, map_stage, postit, cluster, actor, flow
+        # The tension matrix, and a red post-it it may take.
+        red = journeys.add_postit(
+            wall, participant=someone_else, text=self.SECRET, column=fields["column"], colour="red"
+        )
+        tensions = actions.add_stage(workshop, kind="tensions", title="Matrice")
+        tension = matrix.add_tension(tensions, participant=None, text=f"Tension {self.SECRET}")
+        cause = matrix.add_cause(tension, participant=None, kind="control", text=self.SECRET)
+        opportunity = matrix.add_opportunity(tension, participant=None, text=self.SECRET)
+        return (
+            wall,
+            map_stage,
+            postit,
+            cluster,
+            actor,
+            flow,
+            red,
+            tensions,
+            tension,
+            cause,
+            opportunity,
+        )
 
     def finish_report(self):
         """A finished report on disk, so that downloading it is a 200 for whoever may."""
@@ -317,10 +367,13 @@ class World:
             workshop, stage = self.other_workshop, getattr(self, f"other_{stage_name}")
             postit, cluster = self.other_postit, self.other_cluster
             actor, flow, participant = self.other_actor, self.other_flow, self.olga
+            tension, cause = self.other_tension, self.other_cause
+            opportunity = self.other_opportunity
         else:
             workshop, stage = self.workshop, getattr(self, stage_name)
             postit, cluster = self.postit, self.cluster
             actor, flow, participant = self.actor, self.flow, self.bruno
+            tension, cause, opportunity = self.tension, self.cause, self.opportunity
         return {
             "pk": workshop.pk,
             "stage_pk": stage.pk,
@@ -330,6 +383,9 @@ class World:
             "flow_pk": flow.pk,
             "ref": str(actor.pk),
             "token": workshop.join_token,
+            "tension_pk": tension.pk,
+            "cause_pk": cause.pk,
+            "opportunity_pk": opportunity.pk,
         }
 
     def client(self, persona):
@@ -467,11 +523,12 @@ def _cell(world, persona, route, method, kwargs, watch=True):
 
     cache.clear()  # rate-limit counters
     with transaction.atomic():
-        if ROUTES[route].stage == "map":
+        if ROUTES[route].stage in ("map", "tensions"):
             # Participants write on the current stage only (no event needed: rolled back).
+            name = ROUTES[route].stage
             for workshop, stage in (
-                (world.workshop, world.map),
-                (world.other_workshop, world.other_map),
+                (world.workshop, getattr(world, name)),
+                (world.other_workshop, getattr(world, f"other_{name}")),
             ):
                 Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
         if route.endswith("/report/download/"):
@@ -569,7 +626,17 @@ def test_it_lets_a_participant_touch_only_their_own_post_its(world):
 def _object_kwargs(route):
     return {
         name
-        for name in ("stage_pk", "postit_pk", "cluster_pk", "participant_pk", "flow_pk", "ref")
+        for name in (
+            "stage_pk",
+            "postit_pk",
+            "cluster_pk",
+            "participant_pk",
+            "flow_pk",
+            "ref",
+            "tension_pk",
+            "cause_pk",
+            "opportunity_pk",
+        )
         if f":{name}>" in route
     }
 

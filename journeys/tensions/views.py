@@ -3,7 +3,12 @@
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
-from workshops.access import acting_participant, facilitator_required, member_required
+from workshops.access import (
+    acting_participant,
+    facilitator_required,
+    member_required,
+    participant_required,
+)
 from workshops.http import done, handles_action_errors, op_id_from
 from workshops.models import Stage
 
@@ -64,7 +69,7 @@ def opportunity_add(request, workshop, participant, tension_pk):
 
 
 @require_POST
-@member_required
+@participant_required  # "me too" is a person's; the facilitator has none to give
 @handles_action_errors
 def me_too(request, workshop, participant, cause_pk):
     cause = get_object_or_404(
