@@ -94,8 +94,9 @@ def _try(world, route, persona=None, data=None, *, raw=None, content_type=None, 
     cache.clear()
     persona = persona or writer_of(ROUTES[route])
     with transaction.atomic():
-        if ROUTES[route].stage == "map":
-            Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=world.map)
+        if ROUTES[route].stage in ("map", "tensions"):
+            stage = getattr(world, ROUTES[route].stage)
+            Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=stage)
         client = world.client(persona)
         before = fingerprint()
         path = url_for(route, world.ids(route))
@@ -179,8 +180,9 @@ def test_it_applies_a_retried_write_once_on_every_write(world):
         spec = ROUTES[route]
         cache.clear()  # rate-limit counters: Alice writes twice per route
         with transaction.atomic():
-            if spec.stage == "map":
-                Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=world.map)
+            if spec.stage in ("map", "tensions"):
+                stage = getattr(world, spec.stage)
+                Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=stage)
             client = world.client(writer_of(spec))
             path = url_for(route, world.ids(route))
             first = client.post(path, data, **HTMX)
@@ -274,6 +276,12 @@ PROJECTOR = "workshops/<int:pk>/projector/state/"
 PROJECTOR_QR = "Unknown choice for the QR code on the projector."
 ADD_PARTICIPANT = "workshops/<int:pk>/participants/add/"
 BACK = "workshops/<int:pk>/stages/back/"
+PROMOTE = "workshops/<int:pk>/promote/"
+ADD_TENSION = "w/<int:pk>/stages/<int:stage_pk>/tensions/"
+ADD_CAUSE = "w/<int:pk>/tensions/<int:tension_pk>/causes/"
+ADD_OPPORTUNITY = "w/<int:pk>/tensions/<int:tension_pk>/opportunities/"
+ADD_CHALLENGE = "w/<int:pk>/opportunities/<int:opportunity_pk>/challenges/"
+GONE_ITEM = "This item no longer exists."
 
 # (route, fields replacing the valid ones, English message expected or None)
 UNKNOWN_OR_WRONG = [
@@ -342,6 +350,21 @@ UNKNOWN_OR_WRONG = [
     (BACK, {"stage": ""}, MALFORMED),
     (BACK, {"stage": HUGE}, MALFORMED),
     (BACK, {"stage": "-3"}, MALFORMED),
+    # The tension matrix, and promotion into it.
+    (PROMOTE, {"stage": "abc"}, MALFORMED),
+    (PROMOTE, {"stage": HUGE}, MALFORMED),
+    (PROMOTE, {"ref": ""}, GONE_ITEM),
+    (PROMOTE, {"ref": "journeys.postit:abc"}, GONE_ITEM),
+    (PROMOTE, {"ref": "auth.user:1"}, GONE_ITEM),
+    (PROMOTE, {"ref": "nope.nothing:1"}, GONE_ITEM),
+    (PROMOTE, {"ref": "x" * 500}, MALFORMED),
+    (ADD_TENSION, {"text": ""}, "Say what the tension is."),
+    (ADD_TENSION, {"text": " \x00\u202e "}, "Say what the tension is."),
+    (ADD_CAUSE, {"kind": "bad_luck"}, "Choose the kind of cause."),
+    (ADD_CAUSE, {"kind": ""}, "Choose the kind of cause."),
+    (ADD_CAUSE, {"text": "\t"}, "Say what the cause is."),
+    (ADD_OPPORTUNITY, {"text": ""}, "Say what the opportunity is."),
+    (ADD_CHALLENGE, {"text": "  "}, "Word the challenge."),
 ]
 
 
@@ -390,6 +413,10 @@ OVERSIZED = [
     ("workshops/<int:pk>/stages/<int:stage_pk>/edit/", "instructions", 10_000, None),
     (ADD_PARTICIPANT, "display_name", 10_000, None),
     (ADD_PARTICIPANT, "organisation", 10_000, None),
+    (ADD_TENSION, "text", 501, 500),
+    (ADD_CAUSE, "text", 301, 300),
+    (ADD_OPPORTUNITY, "text", 10_000, 300),
+    (ADD_CHALLENGE, "text", 271, 270),
 ]
 
 
