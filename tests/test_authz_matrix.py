@@ -27,8 +27,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from journeys import actions as journeys
-from journeys.tensions import actions as matrix
 from journeys.kinds import colour_choices, columns_of
+from journeys.tensions import actions as matrix
 from mapping import actions as mapping
 from workshops import actions, trace
 from workshops.exports import report

@@ -15,12 +15,14 @@ from django.test import Client
 from django.urls import reverse
 
 from journeys import actions as journeys
-from journeys.models import PostIt
+from journeys.models import CauseKind, PostIt
+from journeys.tensions import actions as matrix
 from mapping import actions as mapping
 from workshops import actions
 from workshops.exports import report
 from workshops.live.regions import render_live, render_snapshot
 from workshops.models import Event, Profile, Stage, Workshop
+from workshops.registry import item_of
 
 from .base import log_in_participant
 from .xss_corpus import PAYLOADS, SHORT, inspect_html, text_of
@@ -167,6 +169,29 @@ class XssRoom:
         ]
         actions.go_to_stage(workshop, self.map)
         mapping.rate_flow(self.flows[0], participant=self.alice, rating="friction")
+
+        # The tension matrix: a flow in friction promoted while the map is on screen (its
+        # "Led to…" chip), then every field written off screen, and a few writes live.
+        self.tensions = actions.add_stage(workshop, kind="tensions", title=PAYLOADS[5])
+        matrix.promote_item(self.tensions, item_of(self.flows[0]))
+        tensions = [
+            matrix.add_tension(self.tensions, participant=self.proxies[i % 8], text=payload)
+            for i, payload in enumerate(PAYLOADS[:20])
+        ]
+        for i, payload in enumerate(PAYLOADS):
+            tension = tensions[i % len(tensions)]
+            cause = matrix.add_cause(
+                tension, participant=None, kind=CauseKind.values[i % 5], text=payload[:300]
+            )
+            if i < 3:
+                matrix.me_too(cause, participant=self.proxies[1])
+            opportunity = matrix.add_opportunity(tension, participant=None, text=payload[:300])
+            if i % 3 == 0:
+                matrix.add_challenge(opportunity, participant=None, text=payload[:200])
+        actions.go_to_stage(workshop, self.tensions)
+        matrix.add_cause(tensions[0], participant=self.alice, kind="other", text=PAYLOADS[-1])
+        live = matrix.add_opportunity(tensions[1], participant=self.alice, text=PAYLOADS[-2])
+        matrix.add_challenge(live, participant=self.alice, text=PAYLOADS[-3])
 
         # Themes (while the wall is empty: each redraws it), then post-its, written live.
         actions.go_to_stage(workshop, self.wall)
@@ -364,7 +389,7 @@ def test_it_keeps_every_field_inert_in_websocket_pushes_and_snapshots(xss):
             problems += _problems(f"event {event.seq} {event.type} ({audience})", html)
     workshop = Workshop.objects.select_related("current_stage").get(pk=room.workshop.pk)
     # (The other stages' live regions are in the frames of moving there, checked above.)
-    for stage in [room.wall, room.secret, room.map]:
+    for stage in [room.wall, room.secret, room.map, room.tensions]:
         Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
         workshop.refresh_from_db()
         # (The projector's board is the console's without its tools.)
