@@ -7,6 +7,7 @@ tension.
 """
 
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -191,9 +192,10 @@ def add_challenge(opportunity, *, participant, text, op_id=None):
         except Opportunity.DoesNotExist:
             raise ActionError(_("This opportunity no longer exists."), status=404) from None
         tension = _open_tension(w, opportunity.tension_id)
-        text = how_might_we(
-            clean_text(text, CHALLENGE_MAX_LENGTH - 30, empty=_("Word the challenge."))
-        )
+        with translation.override(w.workshop.language):  # the room's words, not the writer's
+            text = how_might_we(
+                clean_text(text, CHALLENGE_MAX_LENGTH - 30, empty=_("Word the challenge."))
+            )
         if opportunity.challenges.count() >= MAX_PER_TENSION:
             raise ActionError(_("This opportunity has enough challenges."), status=409)
         challenge = Challenge.objects.create(opportunity=opportunity, text=text, author=participant)
