@@ -31,9 +31,9 @@ class CauseKind(models.TextChoices):
 # Colour is never the only signal: each kind has its own icon too.
 CAUSE_ICONS = {
     "implicit": "?",
-    "unshared": "⇎",
-    "dependency": "⛓",
-    "control": "⌖",
+    "unshared": "≠",
+    "dependency": "⇉",
+    "control": "⊗",
     "other": "…",
 }
 
