@@ -17,7 +17,7 @@ from .models import CLUSTER_NAME_MAX_LENGTH, Cluster, PostIt
 TEMPLATE = "journeys/wall.html"
 
 
-def add_postit(stage, *, participant, text, column=None, colour=None, op_id=None):
+def add_postit(stage, *, participant, text, column=None, colour=None, verbatim=False, op_id=None):
     """A participant (or the facilitator, participant=None) posts on a wall."""
     with room_write(
         stage.workshop_id, op_id=op_id, participant=participant, stage_id=stage.pk, writing=True
@@ -45,13 +45,15 @@ def add_postit(stage, *, participant, text, column=None, colour=None, op_id=None
             text=text,
             author=participant,
             op_id=op_id or "",
+            # A quote, where the stage takes them (the empathy map).
+            verbatim=bool(verbatim and stage.config.get("verbatim")),
         )
         event = _emit_postit(workshop, stage, postit, "journeys.postit_added", op_id, participant)
     postit.event_frames = event.frames
     return _as_of(postit, event)
 
 
-def edit_postit(postit, *, participant, text, colour=None, op_id=None):
+def edit_postit(postit, *, participant, text, colour=None, verbatim=None, op_id=None):
     """Authors edit their own post-its; the facilitator (participant=None) any."""
     with room_write(postit.workshop_id, op_id=op_id, participant=participant) as w:
         if prior := w.prior:
@@ -64,6 +66,8 @@ def edit_postit(postit, *, participant, text, colour=None, op_id=None):
         allowed = [c["value"] for c in colour_choices(postit.stage)]
         if colour and colour in allowed:
             postit.colour = colour
+        if verbatim is not None and postit.stage.config.get("verbatim"):
+            postit.verbatim = bool(verbatim)
         postit.save()
         trace.relabel(postit)  # what it led to says its new words
         event = _emit_postit(

@@ -140,6 +140,7 @@ def wall_export(stage, people):
                 "cluster": themes.get(p.cluster_id),
                 "created_at": p.created_at.isoformat(),
                 "trace_ref": names.name(p),
+                **({"verbatim": True} if p.verbatim else {}),
             }
             for p in PostIt.objects.filter(stage=stage).order_by("created_at", "pk")
         ],
@@ -170,6 +171,7 @@ def wall_import(stage, data, people):
                 text=text_of(item, "text", PostIt, required=True),
                 author=people.get(item.get("author")),
                 cluster=themes.get(item.get("cluster")),
+                verbatim=item.get("verbatim") is True,
             )
         )
         names.bind(item.get("trace_ref"), postit)
@@ -190,7 +192,8 @@ def wall_rows(stage):
             {
                 "type": _("post-it"),
                 "category": labels.get(postit.column, postit.column),
-                "state": postit.get_colour_meaning(),
+                "state": postit.get_colour_meaning()
+                + (f" · {_('Verbatim')}" if postit.verbatim else ""),
                 "text": _("(private, not revealed)") if stage.is_hidden else postit.text,
                 "author": author,
                 "theme": postit.cluster.name if postit.cluster else "",

@@ -81,6 +81,7 @@ def add_postit(request, workshop, participant, stage_pk):
             text=request.POST.get("text", ""),
             column=request.POST.get("column") or None,
             colour=request.POST.get("colour") or None,
+            verbatim=request.POST.get("verbatim") == "1",
             op_id=op_id_from(request),
         )
     except ActionError as error:
@@ -121,6 +122,10 @@ def edit_postit(request, workshop, participant, postit_pk):
                 participant=participant,
                 text=request.POST.get("text", ""),
                 colour=request.POST.get("colour") or None,
+                # Only a form that showed the box says "not a quote" by leaving it unticked.
+                verbatim=(request.POST.get("verbatim") == "1")
+                if request.POST.get("verbatim_shown")
+                else None,
                 op_id=op_id_from(request),
             )
         except ActionError as error:

@@ -127,7 +127,24 @@ def tensions_session(room, stage):
     return "Délais implicites"
 
 
+def empathy_session(room, stage):
+    config = {
+        **stage.config,
+        "persona": {"name": "Nadia <b>pièces</b>", "role": "Cheffe", "sentence": "Pressée"},
+    }
+    actions.update_stage(stage, config=config)
+    stage.refresh_from_db()
+    quote = journeys.add_postit(
+        stage, participant=room.alice, text="« On m’a dit demain »", column="says", verbatim=True
+    )
+    journeys.add_postit(stage, participant=room.bruno, text="Perdue", column="feels")
+    journeys.add_postit(stage, participant=None, text='"><svg onload=alert(1)>', column="pains")
+    journeys.edit_postit(quote, participant=room.alice, text="On m’a dit demain", verbatim=True)
+    return "On m’a dit demain"
+
+
 SESSIONS = {
+    "empathy": empathy_session,
     "framing": wall_session,
     "wall": wall_session,
     "map": map_session,
@@ -136,9 +153,10 @@ SESSIONS = {
 # The console's live region, on a board the session furnished: stages, the people without a
 # phone the console writes for, then the kind's own reads. A kind that reads per object
 # breaks this. Walls and the map read their trace links in one query (the chips); the map
-# also its stages once, for "→ Tension" on a flow in friction; the matrix reads tensions,
+# also its stages once, for "→ Tension" on a flow in friction (and the empathy map for its
+# red "Pains" post-its); the matrix reads tensions,
 # causes, opportunities, challenges and links, one query each.
-BOARD_QUERIES = {"framing": 5, "wall": 5, "map": 6, "tensions": 7}
+BOARD_QUERIES = {"empathy": 6, "framing": 5, "wall": 5, "map": 6, "tensions": 7}
 
 
 def staged(room, key):
