@@ -219,6 +219,20 @@ class XssRoom:
         journeys.rename_cluster(clusters[0], name=PAYLOADS[-2][:80])
         journeys.edit_postit(self.postits[0], participant=self.alice, text=PAYLOADS[-1])
 
+        # The empathy map: its persona and verbatim post-its (written off screen).
+        self.empathy = actions.add_stage(workshop, kind="empathy", title=PAYLOADS[6])
+        persona = {"name": SHORT[1], "role": SHORT[2], "sentence": PAYLOADS[3][:200]}
+        actions.update_stage(self.empathy, config={**self.empathy.config, "persona": persona})
+        self.empathy.refresh_from_db()
+        for i, payload in enumerate(PAYLOADS[:12]):
+            journeys.add_postit(
+                self.empathy,
+                participant=None,
+                text=payload,
+                column=("says", "thinks", "does", "feels", "pains", "gains")[i % 6],
+                verbatim=i % 2 == 0,
+            )
+
         # Private post-its: their author's frames.
         actions.go_to_stage(workshop, self.secret)
         for payload in PAYLOADS[:10]:
@@ -389,7 +403,7 @@ def test_it_keeps_every_field_inert_in_websocket_pushes_and_snapshots(xss):
             problems += _problems(f"event {event.seq} {event.type} ({audience})", html)
     workshop = Workshop.objects.select_related("current_stage").get(pk=room.workshop.pk)
     # (The other stages' live regions are in the frames of moving there, checked above.)
-    for stage in [room.wall, room.secret, room.map, room.tensions]:
+    for stage in [room.wall, room.secret, room.map, room.tensions, room.empathy]:
         Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
         workshop.refresh_from_db()
         # (The projector's board is the console's without its tools.)
