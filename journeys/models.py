@@ -90,6 +90,12 @@ class PostIt(models.Model):
     def icon(self):
         return COLOUR_ICONS.get(self.colour, "●")
 
+    @property
+    def quote(self):
+        """A verbatim's words without the quotation marks its author may have typed
+        (the board draws its own)."""
+        return self.text.strip().lstrip("«“\"'‘ \u00a0").rstrip("»”\"'’ \u00a0") or self.text
+
     def get_colour_meaning(self):
         return COLOUR_MEANINGS.get(self.colour) or self.get_colour_display()
 
