@@ -122,9 +122,10 @@ class TensionOps(KindOps):
             data = {"text": world.text(), "op_id": world.new_op()}
             world.send(page, matrix_views.challenge_add, data, opportunity_pk=int(opportunity))
         else:
-            page.log("add tension")
+            tension = rng.choice(rows)
+            page.log("add opportunity", tension)
             data = {"text": world.text(), "op_id": world.new_op()}
-            world.send(page, matrix_views.tension_add, data, stage_pk=stage.pk)
+            world.send(page, matrix_views.opportunity_add, data, tension_pk=int(tension))
 
     def check(self, world):
         problems = []
