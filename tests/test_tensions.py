@@ -1,5 +1,8 @@
 """The tension matrix (journeys/tensions/) and promotion into it (workshops:promote_item)."""
 
+import shutil
+import subprocess
+
 import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client
@@ -14,7 +17,7 @@ from journeys.tensions import actions as matrix
 from journeys.tensions.kinds import chart, tensions_of
 from mapping import actions as mapping
 from workshops import actions, trace
-from workshops.exports import transfer
+from workshops.exports import report, transfer
 from workshops.live.regions import render_live
 from workshops.live.write import ActionError
 from workshops.models import Event, Trace, Workshop
@@ -363,3 +366,39 @@ def test_item_of_names_the_stage_item(room):
     postit = red_postit(room)
     item = item_of(postit)
     assert (item.type, item.mark, item.ref) == ("postit", "red", trace.ref(postit))
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils reads the PDF")
+def test_it_prints_the_matrix_its_chart_and_the_traceability_in_the_pdf(
+    room, camille, settings, tmp_path
+):
+    settings.VAR_DIR = tmp_path
+    postit = red_postit(room, "Livraison ratée, pièces manquantes")
+    promote(camille, room, postit)
+    tension = Tension.objects.get()
+    on(room, tension.stage)
+    matrix.add_cause(
+        tension, participant=room.alice, kind="dependency", text="Un seul transporteur"
+    )
+    opportunity = matrix.add_opportunity(
+        tension, participant=room.bruno, text="Un second transporteur"
+    )
+    matrix.add_challenge(opportunity, participant=None, text="sécuriser les livraisons")
+    path = report.write_pdf(Workshop.objects.get(pk=room.workshop.pk), tmp_path / "r.pdf")
+    text = " ".join(
+        subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    for words in (
+        "Matrice des tensions".upper(),
+        "Livraison ratée, pièces manquantes",
+        "Un seul transporteur",
+        "Excès de dépendance",
+        "Un second transporteur",
+        "Comment pourrions-nous sécuriser les livraisons ?",
+        "Où les attentes sont-elles implicites ?",
+        "Traçabilité",
+        "1 cause, par type",
+    ):
+        assert words in text, words
