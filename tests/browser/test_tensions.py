@@ -157,7 +157,9 @@ def test_a_red_post_it_becomes_a_tension_a_phone_adds_a_cause_and_the_projector_
 
     # Alice says "me too": counted once, on the projector.
     alice_cause = alice.locator("li.cause", has_text="nulle part")
-    alice_cause.get_by_role("button", name="Moi aussi").tap()
+    with alice.expect_response(re.compile(r"/me-too/$")) as accepted:
+        alice_cause.get_by_role("button", name="Moi aussi").tap()
+    assert accepted.value.status == 200
     expect(cause.locator(".me-too-count")).to_contain_text("1")
     expect(alice_cause.locator(".me-too-count")).to_contain_text("1")  # her page has it too
     with alice.expect_response(re.compile(r"/me-too/$")) as refused:
