@@ -6,16 +6,17 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from workshops import trace
 from workshops.live.regions import render_part
 from workshops.live.write import AUDIENCES, ActionError, clean_text, emit, room_write
 
-from .kinds import colour_choices, columns_of, postit_context
+from .kinds import colour_choices, columns_of, postit_context, postit_trace, postits_trace
 from .models import CLUSTER_NAME_MAX_LENGTH, Cluster, PostIt
 
 TEMPLATE = "journeys/wall.html"
 
 
-def add_postit(stage, *, participant, text, column=None, colour=None, op_id=None):
+def add_postit(stage, *, participant, text, column=None, colour=None, verbatim=False, op_id=None):
     """A participant (or the facilitator, participant=None) posts on a wall."""
     with room_write(
         stage.workshop_id, op_id=op_id, participant=participant, stage_id=stage.pk, writing=True
@@ -43,13 +44,15 @@ def add_postit(stage, *, participant, text, column=None, colour=None, op_id=None
             text=text,
             author=participant,
             op_id=op_id or "",
+            # A quote, where the stage takes them (the empathy map).
+            verbatim=bool(verbatim and stage.config.get("verbatim")),
         )
         event = _emit_postit(workshop, stage, postit, "journeys.postit_added", op_id, participant)
     postit.event_frames = event.frames
     return _as_of(postit, event)
 
 
-def edit_postit(postit, *, participant, text, colour=None, op_id=None):
+def edit_postit(postit, *, participant, text, colour=None, verbatim=None, op_id=None):
     """Authors edit their own post-its; the facilitator (participant=None) any."""
     with room_write(postit.workshop_id, op_id=op_id, participant=participant) as w:
         if prior := w.prior:
@@ -62,7 +65,10 @@ def edit_postit(postit, *, participant, text, colour=None, op_id=None):
         allowed = [c["value"] for c in colour_choices(postit.stage)]
         if colour and colour in allowed:
             postit.colour = colour
+        if verbatim is not None and postit.stage.config.get("verbatim"):
+            postit.verbatim = bool(verbatim)
         postit.save()
+        trace.relabel(postit)  # what it led to says its new words
         event = _emit_postit(
             workshop, postit.stage, postit, "journeys.postit_edited", op_id, participant
         )
@@ -199,10 +205,20 @@ def _compact(html):
     return _INDENT_RE.sub(">\n<", html).strip()
 
 
-def _frames(workshop, partial, *, stage, **context):
-    """A post-it's fragments are the same for every audience: rendered once."""
+def _frames(workshop, partial, *, stage, edited=False, **context):
+    """A post-it's fragments are the same for every audience: rendered once. A new
+    post-it has no links yet; an edited one may (its chips are drawn again)."""
+    postit = context.get("postit")
+    if postit is not None:
+        bits = postit_trace(stage, postit, links=edited)
+    elif context.get("postits"):  # moved: drawn again with their chips and "→ …"
+        bits = postits_trace(stage, context["postits"])
+    else:
+        bits = {}
     html = _compact(
-        render_part(workshop, f"{TEMPLATE}#{partial}", None, **postit_context(stage, **context))
+        render_part(
+            workshop, f"{TEMPLATE}#{partial}", None, **postit_context(stage, **bits, **context)
+        )
     )
     return dict.fromkeys(AUDIENCES, html)
 
@@ -211,7 +227,14 @@ def _emit_postit(workshop, stage, postit, type, op_id, participant):
     hidden = stage.is_hidden
     hidden_count = PostIt.objects.filter(stage=stage).count() if hidden else 0
     partial = "postit_added" if type.endswith("added") else "postit_changed"
-    frames = _frames(workshop, partial, stage=stage, postit=postit, hidden_count=hidden_count)
+    frames = _frames(
+        workshop,
+        partial,
+        stage=stage,
+        postit=postit,
+        hidden_count=hidden_count,
+        edited=partial == "postit_changed",
+    )
     author_frame = None
     # Someone added from the console has no phone: no frame or ownership of their own.
     by_phone = participant is not None and not participant.added_by_facilitator

@@ -8,5 +8,9 @@ class JourneysConfig(AppConfig):
 
     def ready(self):
         from . import kinds
+        from .empathy.kinds import register_empathy
+        from .tensions.kinds import register_tensions
 
         kinds.register_all()
+        register_tensions()
+        register_empathy()

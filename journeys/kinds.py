@@ -11,9 +11,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from workshops.registry import Item, StageKind, register
+from workshops import trace
+from workshops.registry import Item, StageKind, promotion_menu, register
 from workshops.text import clean_key, clean_text
-from workshops.trace import document_refs, ref
+from workshops.trace import document_refs, links_for, ref
 
 from .forms import WallConfigForm
 from .models import (
@@ -77,6 +78,29 @@ def postit_context(stage, **extra):
     }
 
 
+def postit_trace(stage, postit, *, links=True):
+    """One post-it's "Comes from… / Led to…" chips and its "→ Tension" (a query each),
+    as the board draws them; none on a hidden stage."""
+    if stage.is_hidden:
+        return {}
+    bits = {"promote_targets": promotion_menu(stage.workshop_id, "postit", [postit.colour])}
+    if links and postit.pk:
+        bits["links"] = trace.links_about(postit)
+    return bits
+
+
+def postits_trace(stage, postits):
+    """The same for several post-its at once (a move between themes): two queries."""
+    if stage.is_hidden:
+        return {}
+    return {
+        "links": links_for(stage.workshop_id),
+        "promote_targets": promotion_menu(
+            stage.workshop_id, "postit", sorted({p.colour for p in postits})
+        ),
+    }
+
+
 def byline(postit, stage):
     """Who wrote a post-it, as plain text ("" on an anonymous stage): the PDF and the CSV."""
     if stage.anonymous:
@@ -116,8 +140,12 @@ def wall_context(stage, audience, participant):
         columns[0]["postits"].extend(orphans)
     for cluster in clusters:
         cluster.items = by_cluster.get(cluster.pk, [])
+    colours = {p.colour for p in visible}
     return postit_context(
         stage,
+        # "Comes from… / Led to…" chips, and "→ Tension" on the post-its a stage takes.
+        links=links_for(stage.workshop_id) if visible else None,
+        promote_targets=promotion_menu(stage.workshop_id, "postit", sorted(colours)),
         columns=columns,
         clusters=clusters,
         colour_choices=colour_choices(stage),
@@ -164,6 +192,7 @@ def wall_export(stage, people):
                 "cluster": themes.get(p.cluster_id),
                 "created_at": p.created_at.isoformat(),
                 "trace_ref": names.name(p),
+                **({"verbatim": True} if p.verbatim else {}),
             }
             for p in PostIt.objects.filter(stage=stage).order_by("created_at", "pk")
         ],
@@ -194,6 +223,7 @@ def wall_import(stage, data, people):
                 text=text_of(item, "text", PostIt, required=True),
                 author=people.get(item.get("author")),
                 cluster=themes.get(item.get("cluster")),
+                verbatim=item.get("verbatim") is True,
             )
         )
         names.bind(item.get("trace_ref"), postit)
@@ -209,7 +239,8 @@ def wall_rows(stage):
             {
                 "type": _("post-it"),
                 "category": labels.get(postit.column, postit.column),
-                "state": postit.get_colour_meaning(),
+                "state": postit.get_colour_meaning()
+                + (f" · {_('Verbatim')}" if postit.verbatim else ""),
                 "text": _("(private, not revealed)") if stage.is_hidden else postit.text,
                 "author": byline(postit, stage),
                 "theme": postit.cluster.name if postit.cluster else "",

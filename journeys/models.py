@@ -70,6 +70,8 @@ class PostIt(models.Model):
         Cluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="postits"
     )
     op_id = models.CharField(max_length=64, blank=True)
+    # A quote, word for word (the empathy map's verbatim): drawn in quote style.
+    verbatim = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -88,6 +90,12 @@ class PostIt(models.Model):
     def icon(self):
         return COLOUR_ICONS.get(self.colour, "●")
 
+    @property
+    def quote(self):
+        """A verbatim's words without the quotation marks its author may have typed
+        (the board draws its own)."""
+        return self.text.strip().lstrip("«“\"'‘ \u00a0").rstrip("»”\"'’ \u00a0") or self.text
+
     def get_colour_meaning(self):
         return COLOUR_MEANINGS.get(self.colour) or self.get_colour_display()
 
@@ -100,3 +108,13 @@ class PostIt(models.Model):
 
 # The journey stage kind's models live in their own module (journeys/journey/).
 from .journey.models import Emotion, JourneyPostIt, Situation, Step  # noqa: E402, F401
+
+# The tension matrix's models live in their own module (journeys/tensions/).
+from .tensions.models import (  # noqa: E402, F401
+    Cause,
+    CauseKind,
+    Challenge,
+    MeToo,
+    Opportunity,
+    Tension,
+)

@@ -17,7 +17,7 @@ from workshops.live.write import ActionError, form_id
 from workshops.models import Stage
 
 from . import actions
-from .kinds import colour_choices, postit_context
+from .kinds import colour_choices, postit_context, postit_trace
 from .models import Cluster, PostIt
 
 TEMPLATE = "journeys/wall.html"
@@ -39,6 +39,7 @@ def _postit_context(workshop, postit, participant, **extra):
         hidden_count=PostIt.objects.filter(stage=stage).count() if stage.is_hidden else 0,
         colour_choices=colour_choices(stage),
         author_view=True,
+        **postit_trace(stage, postit),
         **extra,
     )
 
@@ -65,6 +66,7 @@ def add_postit(request, workshop, participant, stage_pk):
             text=request.POST.get("text", ""),
             column=request.POST.get("column") or None,
             colour=request.POST.get("colour") or None,
+            verbatim=request.POST.get("verbatim") == "1",
             op_id=op_id_from(request),
         )
     except ActionError as error:
@@ -105,6 +107,10 @@ def edit_postit(request, workshop, participant, postit_pk):
                 participant=participant,
                 text=request.POST.get("text", ""),
                 colour=request.POST.get("colour") or None,
+                # Only a form that showed the box says "not a quote" by leaving it unticked.
+                verbatim=(request.POST.get("verbatim") == "1")
+                if request.POST.get("verbatim_shown")
+                else None,
                 op_id=op_id_from(request),
             )
         except ActionError as error:

@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from workshops.registry import Item, StageKind, register
+from workshops.registry import Item, StageKind, promotion_menu, register
 from workshops.text import clean_key, clean_text
-from workshops.trace import document_refs, ref
+from workshops.trace import document_refs, links_for, ref
 
 from . import layout
 from .models import KIND_ICONS, RATING_ICONS, Actor, Circle, Flow, FlowKind, Rating, Scope
@@ -216,6 +216,9 @@ def build_map(stage):
         "legend": legend(),
         "rating_choices": rating_choices(),
         "flow_count": len(flows),
+        # "Comes from… / Led to…" chips, and "→ Tension" on a flow in friction.
+        "links": links_for(stage.workshop_id) if flows else None,
+        "promote": promotion_menu(stage.workshop_id, "flow", sorted({f.rating for f in flows})),
     }
 
 

@@ -87,3 +87,14 @@ def url(name, room, **kwargs):
 def join_url(workshop):
     """The join link as it is now (the token read again: it may have been renewed)."""
     return reverse("join", args=[fresh(workshop).join_token])
+
+
+# A wall where the author picks the colour (the journey's green/orange/red), picked
+# explicitly: the methods' journey stages are of the `journey` kind now.
+COLOUR_WALL = {
+    "columns": [
+        {"key": "client_view", "label": "Côté client", "colour": "blue"},
+        {"key": "service_view", "label": "Côté service", "colour": "yellow"},
+    ],
+    "colours": ["green", "orange", "red"],
+}

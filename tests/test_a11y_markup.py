@@ -11,9 +11,14 @@ from .base import log_in_participant
 
 
 def test_it_shows_no_lone_symbol_on_a_wall_without_colour_choices(client, room):
-    # Diagnostic's 4th stage: columns coloured red/orange/green, no colour to pick.
-    stage = list(room.workshop.stages.all())[3]
-    assert not stage.config.get("colours") and len(stage.config["columns"]) > 1
+    # A wall of Diagnostic whose columns have their colours, and no colour to pick (its
+    # "Co-construction d'actions" stage, since its tension analysis became a matrix).
+    stage = next(
+        s
+        for s in room.workshop.stages.all()
+        if s.kind == "wall" and not s.config.get("colours") and len(s.config["columns"]) > 1
+    )
+    assert len({c["colour"] for c in stage.config["columns"]}) > 1
     actions.go_to_stage(room.workshop, stage)
     wall_actions.add_postit(
         stage, participant=room.alice, text="Les délais", column=stage.config["columns"][0]["key"]

@@ -31,8 +31,9 @@ from commitments.votes import actions as votes
 from journeys import actions as journeys
 from journeys.journey import actions as journey
 from journeys.kinds import colour_choices, columns_of
+from journeys.tensions import actions as matrix
 from mapping import actions as mapping
-from workshops import actions
+from workshops import actions, trace
 from workshops.exports import report
 from workshops.models import Profile, Workshop
 from workshops.trace import ref
@@ -277,6 +278,27 @@ ROUTES = {
     "workshops/<int:pk>/stages/<int:stage_pk>/journey/view/": Route(
         FACILITATOR, ("POST",), {"view": "heatmap"}, stage="journey"
     ),
+    "workshops/<int:pk>/promote/": Route(
+        FACILITATOR,
+        ("POST",),
+        lambda world: {"ref": trace.ref(world.red), "stage": world.tensions.pk},
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/tensions/": Route(
+        MEMBER, ("POST",), {"text": "Des attentes implicites"}, stage="tensions"
+    ),
+    "workshops/<int:pk>/tensions/<int:tension_pk>/delete/": Route(
+        FACILITATOR, ("POST",), stage="tensions"
+    ),
+    "w/<int:pk>/tensions/<int:tension_pk>/causes/": Route(
+        MEMBER, ("POST",), {"kind": "implicit", "text": "Rien d'écrit"}, stage="tensions"
+    ),
+    "w/<int:pk>/tensions/<int:tension_pk>/opportunities/": Route(
+        MEMBER, ("POST",), {"text": "Un contrat de service"}, stage="tensions"
+    ),
+    "w/<int:pk>/causes/<int:cause_pk>/me-too/": Route(PARTICIPANT, ("POST",), stage="tensions"),
+    "w/<int:pk>/opportunities/<int:opportunity_pk>/challenges/": Route(
+        MEMBER, ("POST",), {"text": "écrire nos attentes"}, stage="tensions"
+    ),
     "workshops/<int:pk>/report/": Route(FACILITATOR, ("POST",)),
     "workshops/<int:pk>/report/status/": Route(FACILITATOR),
     "workshops/<int:pk>/report/download/": Route(FACILITATOR),
@@ -353,11 +375,11 @@ class World:
 
         mine = self._furnish(self.workshop, self.alice, self.bruno)
         self.wall, self.map, self.postit, self.cluster, self.actor, self.flow = mine[:6]
-        self.ideas, self.ideas2, self.idea, self.other_idea, self.vote = mine[6:]
-        self.wall, self.map, self.postit, self.cluster, self.actor, self.flow = mine
+        self.ideas, self.ideas2, self.idea, self.other_idea, self.vote = mine[6:11]
         self.journey, self.situation, self.step, self.jpostit = self._journey(
             self.workshop, self.alice
         )
+        self.red, self.tensions, self.tension, self.cause, self.opportunity = mine[11:]
         theirs = self._furnish(self.other_workshop, self.olga, self.olga)
         (
             self.other_journey,
@@ -373,7 +395,16 @@ class World:
             self.other_actor,
             self.other_flow,
         ) = theirs[:6]
-        self.other_ideas, self.other_ideas2, _their_idea, _their_other, self.other_vote = theirs[6:]
+        (self.other_ideas, self.other_ideas2, _their_idea, _their_other, self.other_vote) = (
+            theirs[6:11]
+        )
+        (
+            self.other_red,
+            self.other_tensions,
+            self.other_tension,
+            self.other_cause,
+            self.other_opportunity,
+        ) = theirs[11:]
         self.workshop.refresh_from_db()
         self.other_workshop.refresh_from_db()
         self.handler = Client().handler
@@ -418,6 +449,14 @@ class World:
         vote = votes.open_vote(ideas_stage, budget=5, cap=3, double=True, item_type="idea")
         votes.add_dot(vote, participant=author, item=ref(other_idea))
         actions.go_to_stage(workshop, wall)
+        # The tension matrix, and a red post-it it may take.
+        red = journeys.add_postit(
+            wall, participant=someone_else, text=self.SECRET, column=fields["column"], colour="red"
+        )
+        tensions = actions.add_stage(workshop, kind="tensions", title="Matrice")
+        tension = matrix.add_tension(tensions, participant=None, text=f"Tension {self.SECRET}")
+        cause = matrix.add_cause(tension, participant=None, kind="control", text=self.SECRET)
+        opportunity = matrix.add_opportunity(tension, participant=None, text=self.SECRET)
         return (
             wall,
             map_stage,
@@ -430,6 +469,11 @@ class World:
             idea,
             other_idea,
             vote,
+            red,
+            tensions,
+            tension,
+            cause,
+            opportunity,
         )
 
     def _journey(self, workshop, author):
@@ -482,6 +526,8 @@ class World:
             situation, step = self.other_situation, self.other_step
             if stage_name == "journey":
                 postit = self.other_jpostit
+            tension, cause = self.other_tension, self.other_cause
+            opportunity = self.other_opportunity
         else:
             workshop, stage = self.workshop, getattr(self, stage_name)
             postit, cluster = self.postit, self.cluster
@@ -490,6 +536,7 @@ class World:
             situation, step = self.situation, self.step
             if stage_name == "journey":
                 postit = self.jpostit
+            tension, cause, opportunity = self.tension, self.cause, self.opportunity
         return {
             "situation_pk": situation.pk,
             "step_pk": step.pk,
@@ -502,6 +549,9 @@ class World:
             "ref": str(actor.pk),
             "vote_pk": vote.pk,
             "token": workshop.join_token,
+            "tension_pk": tension.pk,
+            "cause_pk": cause.pk,
+            "opportunity_pk": opportunity.pk,
         }
 
     def client(self, persona):
@@ -642,6 +692,14 @@ def _cell(world, persona, route, method, kwargs, watch=True):
         if ROUTES[route].stage != "wall":
             # Participants write on the current stage only (no event needed: rolled back).
             make_current(world, ROUTES[route].stage)
+        if ROUTES[route].stage in ("map", "tensions"):
+            # Participants write on the current stage only (no event needed: rolled back).
+            name = ROUTES[route].stage
+            for workshop, stage in (
+                (world.workshop, getattr(world, name)),
+                (world.other_workshop, getattr(world, f"other_{name}")),
+            ):
+                Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
         if route.endswith("/report/download/"):
             world.finish_report()  # starting a report (another cell) replaced it on disk
         client = world.client(persona)
@@ -760,6 +818,9 @@ def _object_kwargs(route):
             "vote_pk",
             "situation_pk",
             "step_pk",
+            "tension_pk",
+            "cause_pk",
+            "opportunity_pk",
         )
         if f":{name}>" in route
     }

@@ -97,6 +97,9 @@ def _try(world, route, persona=None, data=None, *, raw=None, content_type=None, 
     with transaction.atomic():
         if ROUTES[route].stage != "wall":
             make_current(world, ROUTES[route].stage)
+        if ROUTES[route].stage in ("map", "tensions"):
+            stage = getattr(world, ROUTES[route].stage)
+            Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=stage)
         client = world.client(persona)
         before = fingerprint()
         path = url_for(route, world.ids(route))
@@ -182,6 +185,9 @@ def test_it_applies_a_retried_write_once_on_every_write(world):
         with transaction.atomic():
             if spec.stage != "wall":
                 make_current(world, spec.stage)
+            if spec.stage in ("map", "tensions"):
+                stage = getattr(world, spec.stage)
+                Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=stage)
             client = world.client(writer_of(spec))
             path = url_for(route, world.ids(route))
             first = client.post(path, data, **HTMX)
@@ -277,7 +283,7 @@ ADD_PARTICIPANT = "workshops/<int:pk>/participants/add/"
 BACK = "workshops/<int:pk>/stages/back/"
 NEW_IDEA = "w/<int:pk>/stages/<int:stage_pk>/ideas/new/"
 NEW_CHALLENGE = "w/<int:pk>/stages/<int:stage_pk>/challenges/new/"
-PROMOTE = "workshops/<int:pk>/stages/<int:stage_pk>/ideas/promote/"
+IDEA_PROMOTE = "workshops/<int:pk>/stages/<int:stage_pk>/ideas/promote/"
 MERGE = "workshops/<int:pk>/stages/<int:stage_pk>/ideas/merge/"
 OPEN_VOTE = "workshops/<int:pk>/stages/<int:stage_pk>/votes/open/"
 DOT = "w/<int:pk>/votes/<int:vote_pk>/dot/"
@@ -287,6 +293,12 @@ J_EDIT = "w/<int:pk>/journey-postits/<int:postit_pk>/edit/"
 J_RATE = "w/<int:pk>/stages/<int:stage_pk>/journey/rate/"
 J_STEP = "workshops/<int:pk>/journey-steps/<int:step_pk>/edit/"
 J_VIEW = "workshops/<int:pk>/stages/<int:stage_pk>/journey/view/"
+PROMOTE = "workshops/<int:pk>/promote/"
+ADD_TENSION = "w/<int:pk>/stages/<int:stage_pk>/tensions/"
+ADD_CAUSE = "w/<int:pk>/tensions/<int:tension_pk>/causes/"
+ADD_OPPORTUNITY = "w/<int:pk>/tensions/<int:tension_pk>/opportunities/"
+ADD_CHALLENGE = "w/<int:pk>/opportunities/<int:opportunity_pk>/challenges/"
+GONE_ITEM = "This item no longer exists."
 
 # (route, fields replacing the valid ones, English message expected or None)
 UNKNOWN_OR_WRONG = [
@@ -361,9 +373,9 @@ UNKNOWN_OR_WRONG = [
     (NEW_IDEA, {"challenge": "x" * 500}, "Choose a challenge from the list."),
     (NEW_IDEA, {"as_participant": "1"}, "Only the facilitator can write for someone else."),
     (NEW_CHALLENGE, {"text": ""}, "Write the challenge."),
-    (PROMOTE, {"item": ""}, MALFORMED),
-    (PROMOTE, {"item": "journeys.postit:abc"}, "This post-it is no longer there."),
-    (PROMOTE, {"item": "mapping.flow:1"}, "This post-it is no longer there."),
+    (IDEA_PROMOTE, {"item": ""}, MALFORMED),
+    (IDEA_PROMOTE, {"item": "journeys.postit:abc"}, "This post-it is no longer there."),
+    (IDEA_PROMOTE, {"item": "mapping.flow:1"}, "This post-it is no longer there."),
     (MERGE, {"source": "abc"}, "This idea is no longer on the board."),
     (MERGE, {"source": HUGE}, "This idea is no longer on the board."),
     (MERGE, {"source": ""}, "Choose two different ideas to merge."),
@@ -398,6 +410,21 @@ UNKNOWN_OR_WRONG = [
     (J_VIEW, {"view": "compare"}, "Choose the grid, the heat-map or the comparison."),
     (J_VIEW, {"situation": "abc"}, None),
     ("w/<int:pk>/stages/<int:stage_pk>/journey/situations/", {"name": "\x07"}, None),
+    # The tension matrix, and promotion into it.
+    (PROMOTE, {"stage": "abc"}, MALFORMED),
+    (PROMOTE, {"stage": HUGE}, MALFORMED),
+    (PROMOTE, {"ref": ""}, GONE_ITEM),
+    (PROMOTE, {"ref": "journeys.postit:abc"}, GONE_ITEM),
+    (PROMOTE, {"ref": "auth.user:1"}, GONE_ITEM),
+    (PROMOTE, {"ref": "nope.nothing:1"}, GONE_ITEM),
+    (PROMOTE, {"ref": "x" * 500}, MALFORMED),
+    (ADD_TENSION, {"text": ""}, "Say what the tension is."),
+    (ADD_TENSION, {"text": " \x00\u202e "}, "Say what the tension is."),
+    (ADD_CAUSE, {"kind": "bad_luck"}, "Choose the kind of cause."),
+    (ADD_CAUSE, {"kind": ""}, "Choose the kind of cause."),
+    (ADD_CAUSE, {"text": "\t"}, "Say what the cause is."),
+    (ADD_OPPORTUNITY, {"text": ""}, "Say what the opportunity is."),
+    (ADD_CHALLENGE, {"text": "  "}, "Word the challenge."),
 ]
 
 
@@ -459,6 +486,10 @@ OVERSIZED = [
     ("w/<int:pk>/stages/<int:stage_pk>/journey/situations/", "name", 10_000, 80),
     ("workshops/<int:pk>/journey-situations/<int:situation_pk>/edit/", "name", 81, 80),
     (J_STEP, "name", 10_000, 80),
+    (ADD_TENSION, "text", 501, 500),
+    (ADD_CAUSE, "text", 301, 300),
+    (ADD_OPPORTUNITY, "text", 10_000, 300),
+    (ADD_CHALLENGE, "text", 271, 270),
 ]
 
 

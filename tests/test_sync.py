@@ -18,6 +18,7 @@ from django.utils.html import escape
 
 from journeys import actions as journeys
 from journeys.models import Cluster, PostIt
+from tests.base import COLOUR_WALL
 from workshops import actions
 from workshops.live.hub import Encoded
 from workshops.live.write import AUDIENCES, ActionError, emit, message_for
@@ -66,17 +67,6 @@ def private_stage(room):
     stage.refresh_from_db()
     assert stage.is_hidden
     return stage
-
-
-# A wall where the author picks the colour (the journey's green/orange/red), picked
-# explicitly: the methods' journey stages are of the `journey` kind now.
-COLOUR_WALL = {
-    "columns": [
-        {"key": "client_view", "label": "Côté client", "colour": "blue"},
-        {"key": "service_view", "label": "Côté service", "colour": "yellow"},
-    ],
-    "colours": ["green", "orange", "red"],
-}
 
 
 def anonymous_stage(room):

@@ -18,12 +18,14 @@ from commitments.ideas import actions as ideas
 from commitments.votes import actions as votes
 from journeys import actions as journeys
 from journeys.journey import actions as journey
-from journeys.models import PostIt
+from journeys.models import CauseKind, PostIt
+from journeys.tensions import actions as matrix
 from mapping import actions as mapping
 from workshops import actions
 from workshops.exports import report
 from workshops.live.regions import render_live, render_snapshot
 from workshops.models import Event, Profile, Stage, Workshop
+from workshops.registry import item_of
 from workshops.trace import ref
 
 from .base import HTMX, log_in_participant
@@ -170,6 +172,29 @@ class XssRoom:
         actions.go_to_stage(workshop, self.map)
         mapping.rate_flow(self.flows[0], participant=self.alice, rating="friction")
 
+        # The tension matrix: a flow in friction promoted while the map is on screen (its
+        # "Led to…" chip), then every field written off screen, and a few writes live.
+        self.tensions = actions.add_stage(workshop, kind="tensions", title=PAYLOADS[5])
+        matrix.promote_item(self.tensions, item_of(self.flows[0]))
+        tensions = [
+            matrix.add_tension(self.tensions, participant=self.proxies[i % 8], text=payload)
+            for i, payload in enumerate(PAYLOADS[:20])
+        ]
+        for i, payload in enumerate(PAYLOADS):
+            tension = tensions[i % len(tensions)]
+            cause = matrix.add_cause(
+                tension, participant=None, kind=CauseKind.values[i % 5], text=payload[:300]
+            )
+            if i < 3:
+                matrix.me_too(cause, participant=self.proxies[1])
+            opportunity = matrix.add_opportunity(tension, participant=None, text=payload[:300])
+            if i % 3 == 0:
+                matrix.add_challenge(opportunity, participant=None, text=payload[:200])
+        actions.go_to_stage(workshop, self.tensions)
+        matrix.add_cause(tensions[0], participant=self.alice, kind="other", text=PAYLOADS[-1])
+        live = matrix.add_opportunity(tensions[1], participant=self.alice, text=PAYLOADS[-2])
+        matrix.add_challenge(live, participant=self.alice, text=PAYLOADS[-3])
+
         # Themes (while the wall is empty: each redraws it), then post-its, written live.
         actions.go_to_stage(workshop, self.wall)
         clusters = [
@@ -195,6 +220,20 @@ class XssRoom:
             journeys.assign_cluster(self.wall, [self.postits[i].pk], cluster)
         journeys.rename_cluster(clusters[0], name=PAYLOADS[-2][:80])
         journeys.edit_postit(self.postits[0], participant=self.alice, text=PAYLOADS[-1])
+
+        # The empathy map: its persona and verbatim post-its (written off screen).
+        self.empathy = actions.add_stage(workshop, kind="empathy", title=PAYLOADS[6])
+        persona = {"name": SHORT[1], "role": SHORT[2], "sentence": PAYLOADS[3][:200]}
+        actions.update_stage(self.empathy, config={**self.empathy.config, "persona": persona})
+        self.empathy.refresh_from_db()
+        for i, payload in enumerate(PAYLOADS[:12]):
+            journeys.add_postit(
+                self.empathy,
+                participant=None,
+                text=payload,
+                column=("says", "thinks", "does", "feels", "pains", "gains")[i % 6],
+                verbatim=i % 2 == 0,
+            )
 
         # Private post-its: their author's frames.
         actions.go_to_stage(workshop, self.secret)
@@ -469,7 +508,9 @@ def test_it_keeps_every_field_inert_in_websocket_pushes_and_snapshots(xss):
             problems += _problems(f"event {event.seq} {event.type} ({audience})", html)
     workshop = Workshop.objects.select_related("current_stage").get(pk=room.workshop.pk)
     # (The other stages' live regions are in the frames of moving there, checked above.)
-    for stage in [room.wall, room.secret, room.map, room.ideas, room.journey]:
+    for stage in [
+        room.wall, room.secret, room.map, room.ideas, room.journey, room.tensions, room.empathy
+    ]:
         Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
         workshop.refresh_from_db()
         # (The projector's board is the console's without its tools.)

@@ -57,6 +57,11 @@ class StageKind:
     # `trace.link(item.obj, new)`, so the origin shows what it led to.
     accepts: tuple = ()
     promote: Callable | None = None
+    # Which of those items it takes, by their mark: (item_type, mark) -> bool (a
+    # tension comes from an orange or red post-it, not a green one).
+    accepts_mark: Callable = field(default=lambda item_type, mark: True)
+    # The label of the promotion button ("→ Tension"), when it takes items.
+    promote_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,15 +119,60 @@ def workshop_items(workshop, type=None):
     return found
 
 
-def promotion_targets(workshop, item_type):
-    """The workshop's stages that accept items of `item_type`, in stage order."""
-    return [
-        stage
-        for stage in workshop.stages.all()
-        if item_type in get_kind(stage.kind).accepts and get_kind(stage.kind).promote
-    ]
+def promotion_targets(workshop, item_type, mark=None, stages=None):
+    """The workshop's stages that accept items of `item_type` (with `mark`), in stage order.
+
+    `stages`, when the caller has them already, saves the query."""
+    stages = workshop.stages.all() if stages is None else stages
+    return [stage for stage in stages if accepts(stage, item_type, mark)]
+
+
+def accepts(stage, item_type, mark=None):
+    kind = get_kind(stage.kind)
+    if item_type not in kind.accepts or kind.promote is None:
+        return False
+    return mark is None or kind.accepts_mark(item_type, mark)
+
+
+def item_of(obj):
+    """The `Item` its stage's kind offers for `obj`, or None (hidden, or not offered)."""
+    from .trace import ref
+
+    stage = getattr(obj, "stage", None)
+    if stage is None:
+        return None
+    wanted = ref(obj)
+    return next((i for i in get_kind(stage.kind).items(stage) if i.ref == wanted), None)
 
 
 def opening_kind():
     """The kind a blank workshop starts with, or None when no installed app offers one."""
     return next((k for k in _kinds.values() if k.blank_stage is not None), None)
+
+
+def promotion_choices(workshop, item_type, mark, stages=None):
+    """What `workshops/_promote.html` offers for one item: [{pk, title, label}]."""
+    return [
+        {"pk": s.pk, "title": s.title, "label": get_kind(s.kind).promote_label or s.title}
+        for s in promotion_targets(workshop, item_type, mark, stages)
+    ]
+
+
+def could_promote(item_type, mark):
+    """Whether any registered kind takes such an item (no query)."""
+    return any(
+        k.promote is not None and item_type in k.accepts and k.accepts_mark(item_type, mark)
+        for k in _kinds.values()
+    )
+
+
+def promotion_menu(workshop_id, item_type, marks):
+    """{mark: [{pk, title, label}]}: where an item of `item_type` with each mark may be
+    promoted, for `_promote.html`. One query for the stages, none when no kind takes them."""
+    marks = [m for m in dict.fromkeys(marks) if could_promote(item_type, m)]
+    if not marks:
+        return {}
+    from .models import Stage
+
+    stages = list(Stage.objects.filter(workshop_id=workshop_id).order_by("position", "pk"))
+    return {m: promotion_choices(None, item_type, m, stages) for m in marks}

@@ -141,6 +141,18 @@ def links_for(workshop_id):
     return LinkMap(Trace.objects.filter(workshop_id=workshop_id))
 
 
+def links_about(obj):
+    """One object's links, for a fragment pushed after its edit: one query."""
+    from django.db.models import Q
+
+    kind = type_of(obj)
+    return LinkMap(
+        Trace.objects.filter(
+            Q(origin_type=kind, origin_id=obj.pk) | Q(derived_type=kind, derived_id=obj.pk)
+        )
+    )
+
+
 def chain(workshop_id):
     """The report's traceability table: each link, in the order it was made."""
     return list(Trace.objects.filter(workshop_id=workshop_id))

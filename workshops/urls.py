@@ -36,6 +36,7 @@ urlpatterns = [
     path(
         "workshops/<int:pk>/stages/<int:stage_pk>/reveal/", views.stage_reveal, name="stage_reveal"
     ),
+    path("workshops/<int:pk>/promote/", views.promote_item, name="promote_item"),
     path("w/<int:pk>/", views.live, name="live"),
     path("w/<int:pk>/done/", views.done_toggle, name="done"),
 ]

@@ -576,3 +576,30 @@ def done_toggle(request, workshop, participant):
             if request.htmx
             else done(request)
         )
+
+
+# Promotion: an item of one stage becomes an object of another (a red post-it, a
+# tension). Facilitator only: it is the facilitator who steers the room from one
+# stage's material to the next; the server says so whatever a page shows.
+
+
+@require_POST
+@facilitator_required
+@handles_action_errors
+def promote_item(request, workshop):
+    from . import registry, trace
+
+    value = request.POST.get("ref", "")
+    if len(value) > 120:
+        raise ActionError(malformed())
+    target = _id_field(request, "stage")
+    op_id = op_id_from(request)
+    obj = trace.resolve(value, workshop.pk)
+    item = registry.item_of(obj) if obj is not None else None
+    if item is None:
+        raise ActionError(_("This item no longer exists."), status=404)
+    stage = get_object_or_404(Stage, pk=target, workshop=workshop)
+    if not registry.accepts(stage, item.type, item.mark):
+        raise ActionError(_("This stage does not take this item."))
+    get_kind(stage.kind).promote(stage, item, None, op_id)
+    return done(request)

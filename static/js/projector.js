@@ -80,8 +80,28 @@
     return current + 1;
   }
 
+  // A tension matrix pages its rows: a row that would cross the board's bottom starts
+  // the next page (the rows before it hide, so it comes up under the table's head).
+  function paginateRows(board) {
+    var rows = Array.prototype.slice.call(board.querySelectorAll('.matrix .tension-row'));
+    if (!rows.length) return 1;
+    var limit = board.getBoundingClientRect().bottom;
+    var first = rows[0].getBoundingClientRect().top;
+    var offset = 0;
+    var current = 0;
+    rows.forEach(function (row) {
+      var box = row.getBoundingClientRect();
+      if (box.bottom - offset > limit && box.top - offset > first + 1) {
+        current += 1;
+        offset = box.top - first;
+      }
+      pageOf.set(row, current);
+    });
+    return current + 1;
+  }
+
   function show() {
-    main.querySelectorAll('.board .postit').forEach(function (el) {
+    main.querySelectorAll('.board .postit, .board .tension-row').forEach(function (el) {
       var p = pageOf.has(el) ? pageOf.get(el) : 0;
       el.classList.toggle('is-off-page', p !== page);
     });
@@ -133,6 +153,9 @@
         count = paginate(container);
       }
       pages = Math.max(pages, count);
+    });
+    main.querySelectorAll('.board.matrix-board').forEach(function (board) {
+      if (overflows(board)) pages = Math.max(pages, paginateRows(board));
     });
     if (page >= pages) page = 0;
     show();

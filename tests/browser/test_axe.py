@@ -332,12 +332,14 @@ def test_it_passes_on_the_join_pages(rooms, axe_server, findings, lang):
     findings.assert_none()
 
 
-# The Diagnostic's first stages, one of each kind, and what shows each kind on the phone.
+# The Diagnostic's first stages, one of each kind, and what shows each kind on the phone
+# (step 4 is the tension matrix; step 5 is a plain wall).
 STAGES = [
     (0, "framing", ".framing"),
     (1, "map", "[data-map]"),
     (2, "journey", ".board-journey"),
-    (3, "wall", "form.compose"),
+    (3, "tensions", "form.matrix-compose"),
+    (4, "wall", "form.compose"),
 ]
 
 
@@ -376,6 +378,17 @@ def write_on_the_phone(room, kind):
         phone.locator('.jpanel button.jface[value="-1"]').tap()
         expect(phone.locator(".jpanel button.jface.is-chosen")).to_have_count(1)
         expect(page.locator(".jlanes .jpostit").first).to_be_visible()
+    elif kind == "tensions":
+        form = phone.locator("form.matrix-compose")
+        form.locator("textarea[name=text]").fill("Les attentes ne sont écrites nulle part")
+        form.get_by_role("button").tap()
+        row = phone.locator("tr.tension-row").first
+        expect(row).to_be_visible()
+        row.locator("details.matrix-add summary").first.tap()
+        row.locator("input[name=kind]").first.check()
+        row.locator("textarea[name=text]").first.fill("Personne ne les a formulées")
+        row.locator("details.matrix-add[open] button[type=submit]").tap()
+        expect(page.locator("li.cause")).to_have_count(1)
     elif kind.startswith("wall"):
         compose = open_compose(phone)
         colours = compose.locator("input[name=colour]")

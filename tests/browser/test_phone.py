@@ -212,7 +212,8 @@ def write(phone, text):
 
 
 def phone_stages(room):
-    """(pk, kind, title) of the stages a phone sees: framing, map and the first walls."""
+    """(pk, kind, title) of the stages a phone sees: framing, map, the first wall and the
+    tension matrix (Diagnostic's first four)."""
     return room.stages[:4]
 
 
@@ -256,6 +257,19 @@ def _seed(room, pk, kind):
         form.locator("input[name=label]").fill("Demande de devis " + "très" * 20)
         form.locator("button[type=submit]").tap()
         expect(form).to_have_count(0)
+    elif kind == "tensions":
+        # Diagnostic's step 4: a tension with a cause and an opportunity, from a phone.
+        page = room.p390.page
+        form = page.locator("form.matrix-compose")
+        form.locator("textarea[name=text]").fill(f"Irritant : {LONG_URL}")
+        form.get_by_role("button").tap()
+        row = page.locator("tr.tension-row").first
+        expect(row).to_be_visible()
+        row.locator("details.matrix-add summary").first.tap()
+        row.locator("input[name=kind][value=implicit]").check()
+        row.locator("textarea[name=text]").first.fill("Le délai de rappel n’est écrit nulle part")
+        row.locator("details.matrix-add[open] button[type=submit]").tap()
+        expect(page.locator("li.cause")).to_have_count(1)
     else:
         for phone in room.phones[:2]:
             write(phone, f"Irritant de {phone.name} : {LONG_URL}")

@@ -81,9 +81,21 @@ def fill(stage, count, long_every=0):
                          column=columns[index % len(columns)], colour=colours[index % len(colours)])
 
 fill(framing, 4)
-fill(tensions, 10)
+# (Diagnostic's step 4 is a tension matrix: the wall of ten is step 5, the empty one step 6.)
+fill(levers, 10)
 fill(journeys, 60, long_every=9)
-fill(levers, 0)
+fill(closing, 0)
+from journeys.tensions import actions as matrix
+actions.go_to_stage(workshop, tensions)
+for index in range(8):
+    tension = matrix.add_tension(tensions, participant=people[index % 5],
+                                 text=PHRASES[index % len(PHRASES)])
+    for k, kind in enumerate(("implicit", "control")[: 1 + index % 2]):
+        cause = matrix.add_cause(tension, participant=people[(index + k) % 5], kind=kind,
+                                 text=PHRASES[(index + 3 + k) % len(PHRASES)])
+        matrix.me_too(cause, participant=people[(index + 2) % 5])
+    matrix.add_opportunity(tension, participant=people[index % 5],
+                           text=PHRASES[(index + 5) % len(PHRASES)])
 six = actions.add_stage(workshop, kind="wall", title="Six colonnes, 150 post-its",
     instructions="Chacun écrit ce qu'il retient.", config={{"columns": [
         {{"key": f"c{{i}}", "label": label, "colour": colour}} for i, (label, colour) in enumerate([
@@ -127,8 +139,9 @@ actions.go_to_stage(workshop, framing)
 print("ROOM=" + json.dumps({{
     "workshop": workshop.pk, "flows": count,
     "stages": {{
-        "framing": framing.pk, "map": the_map.pk, "wall-60": journeys.pk, "wall-10": tensions.pk,
-        "wall-0": levers.pk, "wall-150-6cols": six.pk, "wall-1col-long": one.pk,
+        "framing": framing.pk, "map": the_map.pk, "wall-60": journeys.pk, "wall-10": levers.pk,
+        "wall-0": closing.pk, "wall-150-6cols": six.pk, "wall-1col-long": one.pk,
+        "tensions": tensions.pk,
         "closing": closing.pk,
     }},
 }}))
@@ -276,7 +289,16 @@ def assert_fits(m, where):
     assert m["cut"] == 0, (where, "post-its cut at the bottom of their column", m["cut"])
 
 
-CASES = ["framing", "map", "wall-0", "wall-10", "wall-60", "wall-150-6cols", "wall-1col-long"]
+CASES = [
+    "framing",
+    "map",
+    "wall-0",
+    "wall-10",
+    "wall-60",
+    "wall-150-6cols",
+    "wall-1col-long",
+    "tensions",
+]
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -3,11 +3,13 @@
 from tests.sync_fuzz import ideas as ideas_ops
 from tests.sync_fuzz import journey as journey_ops
 from tests.sync_fuzz import map as map_ops
+from tests.sync_fuzz import tensions as tension_ops
 from tests.sync_fuzz import wall as wall_ops
 
 # Append yours (a new kind claims residues from the wall's).
 KINDS = {
-    ops.name: ops for ops in (wall_ops.KIND, map_ops.KIND, ideas_ops.KIND, journey_ops.KIND)
+    ops.name: ops
+    for ops in (wall_ops.KIND, map_ops.KIND, ideas_ops.KIND, journey_ops.KIND, tension_ops.KIND)
 }
 
 _claimed = [r for ops in KINDS.values() for r in ops.residues]

@@ -38,3 +38,25 @@ def way_back(context):
     prefix = "w" if request.path.startswith("/w/") else "workshops"
     back = f"/{prefix}/{match.group(1)}/"
     return None if request.path == back else back  # the page itself failed: no loop
+
+
+@register.filter
+def links_of(links, obj):
+    """{% include "workshops/_trace.html" with links=links|links_of:postit %}: one object's
+    chips from a board's `trace.links_for()` (none when the board read no links)."""
+    from workshops.trace import NO_LINKS
+
+    if links is None or obj is None or links == "":
+        return NO_LINKS
+    try:
+        return links[obj]
+    except (KeyError, TypeError):
+        return NO_LINKS
+
+
+@register.filter
+def trace_ref(obj):
+    """{{ postit|trace_ref }}: the document-wide name of an object ("journeys.postit:12")."""
+    from workshops.trace import ref
+
+    return ref(obj)
