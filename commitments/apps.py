@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class CommitmentsConfig(AppConfig):
     name = "commitments"
     verbose_name = _("Votes, action sheets and commitments")
+
+    def ready(self):
+        from .sheets import kinds as sheets
+
+        sheets.register_all()

@@ -29,5 +29,6 @@ urlpatterns = [
     path("", include("workshops.urls")),
     path("", include("journeys.urls")),
     path("", include("mapping.urls")),
+    path("", include("commitments.sheets.urls")),
     path("", include("workshops.exports.urls")),
 ]
