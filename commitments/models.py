@@ -3,4 +3,5 @@
 Each topic (ideas and votes, action sheets, reciprocal commitments and the
 promise, the commitment tree) adds one import line below.
 """
+
 from .sheets.models import ActionSheet, Signature  # noqa: E402, F401

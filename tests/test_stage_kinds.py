@@ -15,6 +15,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
+from commitments.sheets import actions as sheets
+from commitments.sheets.kinds import sheets_of
 from journeys import actions as journeys
 from mapping import actions as mapping
 from tests.faults.model import Board, Node
@@ -97,11 +99,37 @@ def map_session(room, stage):
     return "Contrat achats"
 
 
-SESSIONS = {"framing": wall_session, "wall": wall_session, "map": map_session}
+def actions_session(room, stage):
+    sheet = sheets.add_sheet(stage, participant=room.alice, title="Guichet unique")
+    sheets.edit_sheet(sheet, participant=room.bruno, field="description", value="Des <b>pièces</b>")
+    sheets.edit_sheet(
+        sheet, participant=room.alice, field="indicators", value="Délai : 48 h\nRelances: 0"
+    )
+    sheets.edit_sheet(sheet, participant=room.bruno, field="start_date", value="2026-12-10")
+    sheets.edit_sheet(sheet, participant=room.bruno, field="owner", value=str(room.bruno.pk))
+    sheets.edit_sheet(sheet, participant=room.alice, field="co_owners", value=[str(room.alice.pk)])
+    for person in (room.alice, room.bruno):
+        [current] = sheets_of(stage, pk=sheet.pk)
+        sheets.sign_sheet(sheet, participant=person, content_hash=current.hash)
+    # A change after both signed: both signatures are to be given again.
+    sheets.edit_sheet(
+        sheet, participant=room.alice, field="test_feedback", value='"><svg onload=alert(1)>'
+    )
+    other = sheets.add_sheet(stage, participant=None, title="Charte d’accueil")
+    sheets.edit_sheet(other, participant=None, field="test_what", value="Un accueil commun")
+    return "Guichet unique"
+
+
+SESSIONS = {
+    "framing": wall_session,
+    "wall": wall_session,
+    "map": map_session,
+    "actions": actions_session,
+}
 # The console's live region, on a board the session furnished: stages, the people without a
 # phone the console writes for, then the kind's own reads. A kind that reads per object
 # breaks this.
-BOARD_QUERIES = {"framing": 4, "wall": 4, "map": 4}
+BOARD_QUERIES = {"framing": 4, "wall": 4, "map": 4, "actions": 7}
 
 
 def staged(room, key):

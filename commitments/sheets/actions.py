@@ -30,8 +30,9 @@ MAX_CO_OWNERS = 20
 
 def _title(value):
     return " ".join(
-        clean_text(value, TITLE_MAX_LENGTH, multiline=False, empty=_("Give the sheet a title."))
-        .split()
+        clean_text(
+            value, TITLE_MAX_LENGTH, multiline=False, empty=_("Give the sheet a title.")
+        ).split()
     )
 
 

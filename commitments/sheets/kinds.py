@@ -132,7 +132,7 @@ def field_rows(sheet):
 
 
 def indicator_rows(text):
-    """"Indicator : target" lines as (indicator, target) pairs for the sheet's table."""
+    """ "Indicator : target" lines as (indicator, target) pairs for the sheet's table."""
     rows = []
     for line in (text or "").splitlines():
         if not line.strip():
@@ -253,7 +253,7 @@ def sheets_of(stage, links=None, pk=None):
 
 def build(stage):
     sheets = sheets_of(stage)
-    counts = {key: 0 for key in Status.values}
+    counts = dict.fromkeys(Status.values, 0)
     for sheet in sheets:
         counts[sheet.state["status"]] += 1
     return {
@@ -261,7 +261,12 @@ def build(stage):
         "rule": rule_of(stage),
         "rule_label": SignatureRule(rule_of(stage)).label,
         "counts": [
-            {"key": key, "label": Status(key).label, "icon": STATUS_ICONS[key], "count": counts[key]}
+            {
+                "key": key,
+                "label": Status(key).label,
+                "icon": STATUS_ICONS[key],
+                "count": counts[key],
+            }
             for key in Status.values
         ],
     }

@@ -93,8 +93,8 @@ def sheet_edit(request, workshop, participant, sheet_pk):
     context = _context(workshop, sheet.stage, participant, sheet=sheet, field=field)
     context["row"] = next(row for row in kinds.field_rows(sheet) if row["name"] == field)
     if request.method == "POST":
-        value = request.POST.getlist("value") if field == "co_owners" else request.POST.get(
-            "value", ""
+        value = (
+            request.POST.getlist("value") if field == "co_owners" else request.POST.get("value", "")
         )
         try:
             actions.edit_sheet(
@@ -125,7 +125,7 @@ def _sign(request, workshop, sheet, signer, by_facilitator, context):
 @require_http_methods(["GET", "POST"])
 @participant_required
 def sheet_sign(request, workshop, participant, sheet_pk):
-    """"Je signe", then the confirmation: only on one's own phone, as oneself."""
+    """ "Je signe", then the confirmation: only on one's own phone, as oneself."""
     sheet = _sheet(workshop, sheet_pk)
     context = _context(workshop, sheet.stage, participant, sheet=sheet)
     if request.method == "POST":
