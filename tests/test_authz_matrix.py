@@ -26,6 +26,7 @@ from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from commitments.sheets import actions as sheets
 from journeys import actions as journeys
 from journeys.kinds import colour_choices, columns_of
 from mapping import actions as mapping
@@ -88,6 +89,13 @@ def _postit_fields(world):
 
 def _flow_fields(world):
     return {"source": str(world.actor.pk), "target": "centre", "kind": "request", "label": "Devis"}
+
+
+def _sign_fields(world):
+    from commitments.sheets.kinds import sheets_of
+
+    [sheet] = sheets_of(world.sheets, pk=world.sheet.pk)
+    return {"hash": sheet.hash, "confirm": "1"}
 
 
 STAGE_FIELDS = {"title": "Étape", "kind": "wall", "duration_minutes": "10", "instructions": ""}
@@ -184,6 +192,26 @@ ROUTES = {
     "w/<int:pk>/flows/<int:flow_pk>/rate/": Route(
         MEMBER, ("POST",), {"rating": "smooth"}, stage="map"
     ),
+    "w/<int:pk>/stages/<int:stage_pk>/sheets/new/": Route(
+        MEMBER, ("GET", "POST"), {"title": "Fiche d’accueil"}, stage="sheets"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/sheets/close/": Route(MEMBER, stage="sheets"),
+    "w/<int:pk>/sheets/<int:sheet_pk>/edit/": Route(
+        MEMBER, ("POST",), {"field": "test_what", "value": "Un guichet"}, stage="sheets"
+    ),
+    # Signing is a participant's own act on their own phone; the console enters only the
+    # signature of someone it added without a phone (tests/test_sheets.py has the rules).
+    "w/<int:pk>/sheets/<int:sheet_pk>/sign/": Route(
+        PARTICIPANT, ("GET", "POST"), lambda world: _sign_fields(world), stage="sheets"
+    ),
+    "workshops/<int:pk>/sheets/<int:sheet_pk>/sign-for/": Route(
+        FACILITATOR,
+        ("GET", "POST"),
+        lambda world: {**_sign_fields(world), "as_participant": str(world.paul.pk)},
+        stage="sheets",
+    ),
+    "w/<int:pk>/sheets/<int:sheet_pk>/calendar.ics": Route(MEMBER, stage="sheets"),
+    "workshops/<int:pk>/sheets/calendar.ics": Route(FACILITATOR),
     "workshops/<int:pk>/report/": Route(FACILITATOR, ("POST",)),
     "workshops/<int:pk>/report/status/": Route(FACILITATOR),
     "workshops/<int:pk>/report/download/": Route(FACILITATOR),
@@ -257,7 +285,8 @@ class World:
         actions.remove_participant(self.workshop, self.removed)
 
         mine = self._furnish(self.workshop, self.alice, self.bruno)
-        self.wall, self.map, self.postit, self.cluster, self.actor, self.flow = mine
+        self.wall, self.map, self.postit, self.cluster, self.actor, self.flow = mine[:6]
+        self.sheets, self.sheet, self.paul = mine[6:]
         theirs = self._furnish(self.other_workshop, self.olga, self.olga)
         (
             self.other_wall,
@@ -266,6 +295,9 @@ class World:
             self.other_cluster,
             self.other_actor,
             self.other_flow,
+            self.other_sheets,
+            self.other_sheet,
+            self.other_paul,
         ) = theirs
         self.workshop.refresh_from_db()
         self.other_workshop.refresh_from_db()
@@ -297,7 +329,13 @@ class World:
             kind="information",
             label=f"Flux {self.SECRET}",
         )
-        return wall, map_stage, postit, cluster, actor, flow
+        sheets_stage = actions.add_stage(
+            workshop, kind="actions", title="Fiches-actions", duration_minutes=10
+        )
+        sheet = sheets.add_sheet(sheets_stage, participant=None, title=f"Fiche {self.SECRET}")
+        # Someone without a phone, whose signature the console enters.
+        paul = actions.add_participant(workshop, display_name="Paul", profile=Profile.SUPPLIER)
+        return wall, map_stage, postit, cluster, actor, flow, sheets_stage, sheet, paul
 
     def finish_report(self):
         """A finished report on disk, so that downloading it is a 200 for whoever may."""
@@ -317,10 +355,12 @@ class World:
             workshop, stage = self.other_workshop, getattr(self, f"other_{stage_name}")
             postit, cluster = self.other_postit, self.other_cluster
             actor, flow, participant = self.other_actor, self.other_flow, self.olga
+            sheet = self.other_sheet
         else:
             workshop, stage = self.workshop, getattr(self, stage_name)
             postit, cluster = self.postit, self.cluster
             actor, flow, participant = self.actor, self.flow, self.bruno
+            sheet = self.sheet
         return {
             "pk": workshop.pk,
             "stage_pk": stage.pk,
@@ -328,6 +368,7 @@ class World:
             "cluster_pk": cluster.pk,
             "participant_pk": participant.pk,
             "flow_pk": flow.pk,
+            "sheet_pk": sheet.pk,
             "ref": str(actor.pk),
             "token": workshop.join_token,
         }
@@ -467,11 +508,11 @@ def _cell(world, persona, route, method, kwargs, watch=True):
 
     cache.clear()  # rate-limit counters
     with transaction.atomic():
-        if ROUTES[route].stage == "map":
+        if (name := ROUTES[route].stage) != "wall":
             # Participants write on the current stage only (no event needed: rolled back).
             for workshop, stage in (
-                (world.workshop, world.map),
-                (world.other_workshop, world.other_map),
+                (world.workshop, getattr(world, name)),
+                (world.other_workshop, getattr(world, f"other_{name}")),
             ):
                 Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
         if route.endswith("/report/download/"):
@@ -566,10 +607,40 @@ def test_it_lets_a_participant_touch_only_their_own_post_its(world):
             transaction.set_rollback(True)
 
 
+def test_it_lets_nobody_sign_a_sheet_for_someone_else(world):
+    """A phone signs as itself: naming someone else (even a phoneless participant) is refused,
+    and the console's entry is only for the people it added without a phone."""
+    sign = "w/<int:pk>/sheets/<int:sheet_pk>/sign/"
+    sign_for = "workshops/<int:pk>/sheets/<int:sheet_pk>/sign-for/"
+    cases = [
+        (log_in_participant(Client(), world.bruno), sign, {"as_participant": world.alice.pk}),
+        (log_in_participant(Client(), world.bruno), sign, {"as_participant": world.paul.pk}),
+        (world.client("camille"), sign_for, {"as_participant": world.alice.pk}),
+        (world.client("camille"), sign_for, {"as_participant": ""}),
+    ]
+    for client, route, extra in cases:
+        with transaction.atomic():
+            Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=world.sheets)
+            before = fingerprint()
+            data = _data(world, route) | extra
+            response = _send(client, "POST", url_for(route, world.ids(route)), data)
+            assert response.status_code in (400, 403, 404), (route, extra, response.status_code)
+            assert not changed(before, fingerprint()), (route, extra)
+            transaction.set_rollback(True)
+
+
 def _object_kwargs(route):
     return {
         name
-        for name in ("stage_pk", "postit_pk", "cluster_pk", "participant_pk", "flow_pk", "ref")
+        for name in (
+            "stage_pk",
+            "postit_pk",
+            "cluster_pk",
+            "participant_pk",
+            "flow_pk",
+            "sheet_pk",
+            "ref",
+        )
         if f":{name}>" in route
     }
 

@@ -94,8 +94,10 @@ def _try(world, route, persona=None, data=None, *, raw=None, content_type=None, 
     cache.clear()
     persona = persona or writer_of(ROUTES[route])
     with transaction.atomic():
-        if ROUTES[route].stage == "map":
-            Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=world.map)
+        if (stage := ROUTES[route].stage) != "wall":
+            Workshop.objects.filter(pk=world.workshop.pk).update(
+                current_stage=getattr(world, stage)
+            )
         client = world.client(persona)
         before = fingerprint()
         path = url_for(route, world.ids(route))
@@ -179,8 +181,10 @@ def test_it_applies_a_retried_write_once_on_every_write(world):
         spec = ROUTES[route]
         cache.clear()  # rate-limit counters: Alice writes twice per route
         with transaction.atomic():
-            if spec.stage == "map":
-                Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=world.map)
+            if spec.stage != "wall":
+                Workshop.objects.filter(pk=world.workshop.pk).update(
+                    current_stage=getattr(world, spec.stage)
+                )
             client = world.client(writer_of(spec))
             path = url_for(route, world.ids(route))
             first = client.post(path, data, **HTMX)
@@ -274,6 +278,11 @@ PROJECTOR = "workshops/<int:pk>/projector/state/"
 PROJECTOR_QR = "Unknown choice for the QR code on the projector."
 ADD_PARTICIPANT = "workshops/<int:pk>/participants/add/"
 BACK = "workshops/<int:pk>/stages/back/"
+NEW_SHEET = "w/<int:pk>/stages/<int:stage_pk>/sheets/new/"
+EDIT_SHEET = "w/<int:pk>/sheets/<int:sheet_pk>/edit/"
+SIGN = "w/<int:pk>/sheets/<int:sheet_pk>/sign/"
+SIGN_FOR = "workshops/<int:pk>/sheets/<int:sheet_pk>/sign-for/"
+BAD_DATE = "Enter a date as YYYY-MM-DD."
 
 # (route, fields replacing the valid ones, English message expected or None)
 UNKNOWN_OR_WRONG = [
@@ -342,6 +351,27 @@ UNKNOWN_OR_WRONG = [
     (BACK, {"stage": ""}, MALFORMED),
     (BACK, {"stage": HUGE}, MALFORMED),
     (BACK, {"stage": "-3"}, MALFORMED),
+    (NEW_SHEET, {"title": ""}, "Give the sheet a title."),
+    (NEW_SHEET, {"title": " \x00\u202e "}, "Give the sheet a title."),
+    (NEW_SHEET, {"origin": "journeys.postit:1"}, "Choose a challenge or an idea of this workshop."),
+    (NEW_SHEET, {"as_participant": "1"}, "Only the facilitator can write for someone else."),
+    (EDIT_SHEET, {"field": "workshop"}, MALFORMED),
+    (EDIT_SHEET, {"field": ""}, MALFORMED),
+    (EDIT_SHEET, {"field": "title", "value": "\t"}, "Give the sheet a title."),
+    (EDIT_SHEET, {"field": "start_date", "value": "2026-02-31"}, BAD_DATE),
+    (EDIT_SHEET, {"field": "due_date", "value": "demain"}, BAD_DATE),
+    (EDIT_SHEET, {"field": "due_date", "value": "9999-01-01"}, BAD_DATE),
+    (EDIT_SHEET, {"field": "owner", "value": "abc"}, MALFORMED),
+    (EDIT_SHEET, {"field": "owner", "value": HUGE}, MALFORMED),
+    (EDIT_SHEET, {"field": "owner", "value": "999999"}, "This person is no longer in the workshop."),
+    (EDIT_SHEET, {"field": "co_owners", "value": "-2"}, MALFORMED),
+    (EDIT_SHEET, {"field": "origin", "value": "auth.user:1"}, None),
+    (SIGN, {"confirm": ""}, "Confirm your signature first."),
+    (SIGN, {"hash": "0" * 64}, None),
+    (SIGN, {"hash": ""}, None),
+    (SIGN, {"as_participant": "1"}, "Only the facilitator can write for someone else."),
+    (SIGN_FOR, {"as_participant": ""}, "Choose who signs: someone you added without a phone."),
+    (SIGN_FOR, {"as_participant": "abc"}, MALFORMED),
 ]
 
 
@@ -390,6 +420,8 @@ OVERSIZED = [
     ("workshops/<int:pk>/stages/<int:stage_pk>/edit/", "instructions", 10_000, None),
     (ADD_PARTICIPANT, "display_name", 10_000, None),
     (ADD_PARTICIPANT, "organisation", 10_000, None),
+    (NEW_SHEET, "title", 161, 160),
+    (EDIT_SHEET, "value", 10_000, 1000),
 ]
 
 
