@@ -283,6 +283,7 @@ EDIT_SHEET = "w/<int:pk>/sheets/<int:sheet_pk>/edit/"
 SIGN = "w/<int:pk>/sheets/<int:sheet_pk>/sign/"
 SIGN_FOR = "workshops/<int:pk>/sheets/<int:sheet_pk>/sign-for/"
 BAD_DATE = "Enter a date as YYYY-MM-DD."
+GONE_PERSON = "This person is no longer in the workshop."
 
 # (route, fields replacing the valid ones, English message expected or None)
 UNKNOWN_OR_WRONG = [
@@ -363,7 +364,7 @@ UNKNOWN_OR_WRONG = [
     (EDIT_SHEET, {"field": "due_date", "value": "9999-01-01"}, BAD_DATE),
     (EDIT_SHEET, {"field": "owner", "value": "abc"}, MALFORMED),
     (EDIT_SHEET, {"field": "owner", "value": HUGE}, MALFORMED),
-    (EDIT_SHEET, {"field": "owner", "value": "999999"}, "This person is no longer in the workshop."),
+    (EDIT_SHEET, {"field": "owner", "value": "999999"}, GONE_PERSON),
     (EDIT_SHEET, {"field": "co_owners", "value": "-2"}, MALFORMED),
     (EDIT_SHEET, {"field": "origin", "value": "auth.user:1"}, None),
     (SIGN, {"confirm": ""}, "Confirm your signature first."),

@@ -40,18 +40,14 @@ def _day(value):
 
 def events_of(sheet, workshop):
     """(uid, day, summary, description) for the sheet's test start and its review."""
-    description = "\n".join(
-        part
-        for part in (
-            sheet.title,
-            f"{_('What')} : {sheet.test_what}" if sheet.test_what else "",
-            f"{_('Who')} : {sheet.test_who}" if sheet.test_who else "",
-            f"{_('Indicators')} : {sheet.test_indicators}" if sheet.test_indicators else "",
-            f"{_('Feedback')} : {sheet.test_feedback}" if sheet.test_feedback else "",
-            f"{_('Workshop')} : {workshop.title}",
-        )
-        if part
+    labelled = (
+        (_("What: %s"), sheet.test_what),
+        (_("Who: %s"), sheet.test_who),
+        (_("Indicators: %s"), sheet.test_indicators),
+        (_("Feedback: %s"), sheet.test_feedback),
+        (_("Workshop: %s"), workshop.title),
     )
+    description = "\n".join([sheet.title, *(label % value for label, value in labelled if value)])
     found = []
     if sheet.start_date:
         found.append(

@@ -385,8 +385,11 @@ def rows(stage):
     return [
         {
             "type": _("action sheet"),
-            "state": s.state["status_label"]
-            + (f" · {_('to sign again')}" if s.state["stale"] else ""),
+            "state": (
+                _("%(status)s · to sign again") % {"status": s.state["status_label"]}
+                if s.state["stale"]
+                else s.state["status_label"]
+            ),
             "text": s.title,
             "author": s.owner_name,
             "source": " ; ".join(s.origin_labels),

@@ -125,7 +125,7 @@ class ActionSheet(models.Model):
         return self.title
 
     def trace_label(self):
-        return f"{_('Action sheet')} : {self.title}"
+        return _("Action sheet: %(title)s") % {"title": self.title}
 
     def record_edit(self, field, participant):
         """Who wrote `field` last (None: the facilitator), at the server's time."""
