@@ -28,6 +28,8 @@ FACILITATOR = ("camille", "pw-camille-projector-123")
 SETUP = """
 import json, random
 from django.contrib.auth import get_user_model
+from commitments.sheets import actions as sheets
+from commitments.sheets.kinds import sheets_of
 from journeys import actions as walls
 from mapping import actions as maps
 from workshops import actions
@@ -75,7 +77,19 @@ def fill(stage, count, long_every=0):
 fill(framing, 4)
 fill(tensions, 10)
 fill(journeys, 60, long_every=9)
-fill(levers, 0)
+# Step 5 is the action sheets now (three, one co-signed); the empty wall is its own stage.
+actions.go_to_stage(workshop, levers)
+for index, title in enumerate(["Un guichet unique pour les demandes d'intervention",
+                               "Clarifier l'offre de service de l'infogérance",
+                               "Des indicateurs partagés chaque mois"]):
+    sheet = sheets.add_sheet(levers, participant=people[index], title=title)
+    sheets.edit_sheet(sheet, participant=people[0], field="owner", value=str(people[2].pk))
+    for signer in people[:2 - index]:
+        [read] = sheets_of(levers, pk=sheet.pk)
+        sheets.sign_sheet(sheet, participant=signer, content_hash=read.hash)
+empty = actions.add_stage(workshop, kind="wall", title="Mur vide", config={{"columns": [
+    {{"key": "contribution", "label": "Améliorer notre contribution", "colour": "yellow"}},
+    {{"key": "clarify", "label": "Clarifier offre, attentes, indicateurs", "colour": "blue"}}]}})
 six = actions.add_stage(workshop, kind="wall", title="Six colonnes, 150 post-its",
     instructions="Chacun écrit ce qu'il retient.", config={{"columns": [
         {{"key": f"c{{i}}", "label": label, "colour": colour}} for i, (label, colour) in enumerate([
@@ -120,7 +134,7 @@ print("ROOM=" + json.dumps({{
     "workshop": workshop.pk, "flows": count,
     "stages": {{
         "framing": framing.pk, "map": the_map.pk, "wall-60": journeys.pk, "wall-10": tensions.pk,
-        "wall-0": levers.pk, "wall-150-6cols": six.pk, "wall-1col-long": one.pk,
+        "wall-0": empty.pk, "actions": levers.pk, "wall-150-6cols": six.pk, "wall-1col-long": one.pk,
         "closing": closing.pk,
     }},
 }}))
@@ -272,7 +286,16 @@ def assert_fits(m, where):
     assert m["cut"] == 0, (where, "post-its cut at the bottom of their column", m["cut"])
 
 
-CASES = ["framing", "map", "wall-0", "wall-10", "wall-60", "wall-150-6cols", "wall-1col-long"]
+CASES = [
+    "framing",
+    "map",
+    "wall-0",
+    "wall-10",
+    "wall-60",
+    "actions",
+    "wall-150-6cols",
+    "wall-1col-long",
+]
 
 
 @pytest.mark.parametrize("case", CASES)
