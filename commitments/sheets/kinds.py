@@ -330,6 +330,21 @@ def _date(value):
     return datetime.date.fromisoformat(value)
 
 
+def _edits(value):
+    """Who wrote each field last, as a document may carry it: known fields, short text."""
+    from workshops.text import normalise
+
+    edits = {}
+    for name, edit in value.items() if isinstance(value, dict) else ():
+        if name in ActionSheet.EDITABLE and isinstance(edit, dict):
+            edits[name] = {
+                "by": normalise(str(edit.get("by") or ""), multiline=False)[:60],
+                "at": str(edit.get("at") or "")[:40],
+                "proxy": bool(edit.get("proxy")),
+            }
+    return edits
+
+
 def import_(stage, data, people):
     import datetime
 
@@ -355,7 +370,7 @@ def import_(stage, data, people):
                     for name in ActionSheet.TEXT_FIELDS
                     if name not in ("title", "description")
                 },
-                edits=item.get("edits") if isinstance(item.get("edits"), dict) else {},
+                edits=_edits(item.get("edits")),
                 author=people.get(item.get("author")),
             )
         )
