@@ -134,7 +134,8 @@ print("ROOM=" + json.dumps({{
     "workshop": workshop.pk, "flows": count,
     "stages": {{
         "framing": framing.pk, "map": the_map.pk, "wall-60": journeys.pk, "wall-10": tensions.pk,
-        "wall-0": empty.pk, "actions": levers.pk, "wall-150-6cols": six.pk, "wall-1col-long": one.pk,
+        "wall-0": empty.pk, "actions": levers.pk, "wall-150-6cols": six.pk,
+        "wall-1col-long": one.pk,
         "closing": closing.pk,
     }},
 }}))

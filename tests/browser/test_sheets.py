@@ -7,6 +7,7 @@ the signatures "À signer de nouveau" on every screen.
 """
 
 import re
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from playwright.sync_api import expect
 from .conftest import NeverReloaded, daphne_server
 
 pytestmark = pytest.mark.browser
+
+RESULTS = Path(__file__).resolve().parents[2] / "test-results" / "browser"
 
 LAPTOP = {"width": 1366, "height": 768}
 PROJECTOR = {"width": 1280, "height": 720}
@@ -155,9 +158,7 @@ def sheet_room(sheet_server, browser):
     room.close()
 
 
-def test_two_phones_co_write_and_co_sign_a_sheet_and_an_edit_asks_to_sign_again(
-    sheet_room, shots
-):
+def test_two_phones_co_write_and_co_sign_a_sheet_and_an_edit_asks_to_sign_again(sheet_room, shots):
     room = sheet_room
     room.console.page.locator(
         f"#stage-list form[action$='/stages/{room.stage}/go/'] button"
@@ -219,3 +220,49 @@ def test_two_phones_co_write_and_co_sign_a_sheet_and_an_edit_asks_to_sign_again(
     for screen in room.screens:
         assert screen.still(markers[screen]), f"{screen.name} reloaded"
         assert not screen.errors, f"{screen.name}: {screen.errors}"
+
+
+def test_it_prints_the_signed_sheet_on_a_page_of_its_own(sheet_room, shots):
+    room = sheet_room
+    card = room.console.page.locator(".sheet-card").filter(has_text="Un guichet unique")
+    sheet = card.get_attribute("id").removeprefix("sheet-")
+    # Both sign again the sheet as it reads now.
+    for phone in room.phones:
+        room.sign(phone, sheet)
+    expect(room.projector.page.locator(f"#sheet-row-{sheet} .sheet-status")).to_contain_text(
+        "Co-signée", timeout=8_000
+    )
+    # The phone's calendar file.
+    ics = room.alice.page.request.get(f"{room.url}/w/{room.workshop}/sheets/{sheet}/calendar.ics")
+    assert ics.ok and ics.headers["content-type"].startswith("text/calendar")
+    assert ics.text().startswith("BEGIN:VCALENDAR\r\n")
+
+    console = room.console.page
+    console.locator("#export-panel form[action$='/report/'] button").click()
+    link = console.locator("#report-status a[href$='/report/download/']")
+    expect(link).to_be_visible(timeout=90_000)
+    with console.expect_download() as download:
+        link.click()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    pdf = RESULTS / "sheets-report.pdf"
+    download.value.save_as(str(pdf))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    page = text.split("FICHE-ACTION 1 / 1")[-1]
+    for expected in (
+        "Un guichet unique pour les demandes",
+        "Co-signée",
+        "Alice",
+        "Client interne",
+        "Bruno",
+        "Fournisseur",
+        "Un accueil commun aux deux équipes",
+        "Délai de réponse",
+        "48 h",
+        "Un questionnaire de trois questions",
+    ):
+        assert expected in page, expected
+    assert "À signer de nouveau" not in page
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", str(pdf), str(RESULTS / "sheets-report-page")],
+        check=True,
+    )
