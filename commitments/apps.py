@@ -10,3 +10,6 @@ class CommitmentsConfig(AppConfig):
         from .ideas import kinds
 
         kinds.register_all()
+        from .sheets import kinds as sheets
+
+        sheets.register_all()

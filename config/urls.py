@@ -30,5 +30,6 @@ urlpatterns = [
     path("", include("journeys.urls")),
     path("", include("mapping.urls")),
     path("", include("commitments.urls")),
+    path("", include("commitments.sheets.urls")),
     path("", include("workshops.exports.urls")),
 ]

@@ -27,6 +27,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from commitments.ideas import actions as ideas
+from commitments.sheets import actions as sheets
 from commitments.votes import actions as votes
 from journeys import actions as journeys
 from journeys.journey import actions as journey
@@ -112,6 +113,11 @@ def _journey_rating(world):
         "perspective": "client",
         "value": "-1",
     }
+def _sign_fields(world):
+    from commitments.sheets.kinds import sheets_of
+
+    [sheet] = sheets_of(world.sheets, pk=world.sheet.pk)
+    return {"hash": sheet.hash, "confirm": "1"}
 
 
 STAGE_FIELDS = {"title": "Étape", "kind": "wall", "duration_minutes": "10", "instructions": ""}
@@ -299,6 +305,26 @@ ROUTES = {
     "w/<int:pk>/opportunities/<int:opportunity_pk>/challenges/": Route(
         MEMBER, ("POST",), {"text": "écrire nos attentes"}, stage="tensions"
     ),
+    "w/<int:pk>/stages/<int:stage_pk>/sheets/new/": Route(
+        MEMBER, ("GET", "POST"), {"title": "Fiche d’accueil"}, stage="sheets"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/sheets/close/": Route(MEMBER, stage="sheets"),
+    "w/<int:pk>/sheets/<int:sheet_pk>/edit/": Route(
+        MEMBER, ("POST",), {"field": "test_what", "value": "Un guichet"}, stage="sheets"
+    ),
+    # Signing is a participant's own act on their own phone; the console enters only the
+    # signature of someone it added without a phone (tests/test_sheets.py has the rules).
+    "w/<int:pk>/sheets/<int:sheet_pk>/sign/": Route(
+        PARTICIPANT, ("GET", "POST"), lambda world: _sign_fields(world), stage="sheets"
+    ),
+    "workshops/<int:pk>/sheets/<int:sheet_pk>/sign-for/": Route(
+        FACILITATOR,
+        ("GET", "POST"),
+        lambda world: {**_sign_fields(world), "as_participant": str(world.paul.pk)},
+        stage="sheets",
+    ),
+    "w/<int:pk>/sheets/<int:sheet_pk>/calendar.ics": Route(MEMBER, stage="sheets"),
+    "workshops/<int:pk>/sheets/calendar.ics": Route(FACILITATOR),
     "workshops/<int:pk>/report/": Route(FACILITATOR, ("POST",)),
     "workshops/<int:pk>/report/status/": Route(FACILITATOR),
     "workshops/<int:pk>/report/download/": Route(FACILITATOR),
@@ -379,7 +405,8 @@ class World:
         self.journey, self.situation, self.step, self.jpostit = self._journey(
             self.workshop, self.alice
         )
-        self.red, self.tensions, self.tension, self.cause, self.opportunity = mine[11:]
+        self.red, self.tensions, self.tension, self.cause, self.opportunity = mine[11:16]
+        self.sheets, self.sheet, self.paul = mine[16:]
         theirs = self._furnish(self.other_workshop, self.olga, self.olga)
         (
             self.other_journey,
@@ -404,7 +431,8 @@ class World:
             self.other_tension,
             self.other_cause,
             self.other_opportunity,
-        ) = theirs[11:]
+        ) = theirs[11:16]
+        self.other_sheets, self.other_sheet, self.other_paul = theirs[16:]
         self.workshop.refresh_from_db()
         self.other_workshop.refresh_from_db()
         self.handler = Client().handler
@@ -457,6 +485,12 @@ class World:
         tension = matrix.add_tension(tensions, participant=None, text=f"Tension {self.SECRET}")
         cause = matrix.add_cause(tension, participant=None, kind="control", text=self.SECRET)
         opportunity = matrix.add_opportunity(tension, participant=None, text=self.SECRET)
+        sheets_stage = actions.add_stage(
+            workshop, kind="actions", title="Fiches-actions", duration_minutes=10
+        )
+        sheet = sheets.add_sheet(sheets_stage, participant=None, title=f"Fiche {self.SECRET}")
+        # Someone without a phone, whose signature the console enters.
+        paul = actions.add_participant(workshop, display_name="Paul", profile=Profile.SUPPLIER)
         return (
             wall,
             map_stage,
@@ -474,6 +508,9 @@ class World:
             tension,
             cause,
             opportunity,
+            sheets_stage,
+            sheet,
+            paul,
         )
 
     def _journey(self, workshop, author):
@@ -528,6 +565,7 @@ class World:
                 postit = self.other_jpostit
             tension, cause = self.other_tension, self.other_cause
             opportunity = self.other_opportunity
+            sheet = self.other_sheet
         else:
             workshop, stage = self.workshop, getattr(self, stage_name)
             postit, cluster = self.postit, self.cluster
@@ -537,6 +575,7 @@ class World:
             if stage_name == "journey":
                 postit = self.jpostit
             tension, cause, opportunity = self.tension, self.cause, self.opportunity
+            sheet = self.sheet
         return {
             "situation_pk": situation.pk,
             "step_pk": step.pk,
@@ -546,6 +585,7 @@ class World:
             "cluster_pk": cluster.pk,
             "participant_pk": participant.pk,
             "flow_pk": flow.pk,
+            "sheet_pk": sheet.pk,
             "ref": str(actor.pk),
             "vote_pk": vote.pk,
             "token": workshop.join_token,
@@ -692,14 +732,6 @@ def _cell(world, persona, route, method, kwargs, watch=True):
         if ROUTES[route].stage != "wall":
             # Participants write on the current stage only (no event needed: rolled back).
             make_current(world, ROUTES[route].stage)
-        if ROUTES[route].stage in ("map", "tensions"):
-            # Participants write on the current stage only (no event needed: rolled back).
-            name = ROUTES[route].stage
-            for workshop, stage in (
-                (world.workshop, getattr(world, name)),
-                (world.other_workshop, getattr(world, f"other_{name}")),
-            ):
-                Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
         if route.endswith("/report/download/"):
             world.finish_report()  # starting a report (another cell) replaced it on disk
         client = world.client(persona)
@@ -805,6 +837,28 @@ def test_it_lets_a_participant_touch_only_their_own_post_its(world):
             transaction.set_rollback(True)
 
 
+def test_it_lets_nobody_sign_a_sheet_for_someone_else(world):
+    """A phone signs as itself: naming someone else (even a phoneless participant) is refused,
+    and the console's entry is only for the people it added without a phone."""
+    sign = "w/<int:pk>/sheets/<int:sheet_pk>/sign/"
+    sign_for = "workshops/<int:pk>/sheets/<int:sheet_pk>/sign-for/"
+    cases = [
+        (log_in_participant(Client(), world.bruno), sign, {"as_participant": world.alice.pk}),
+        (log_in_participant(Client(), world.bruno), sign, {"as_participant": world.paul.pk}),
+        (world.client("camille"), sign_for, {"as_participant": world.alice.pk}),
+        (world.client("camille"), sign_for, {"as_participant": ""}),
+    ]
+    for client, route, extra in cases:
+        with transaction.atomic():
+            Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=world.sheets)
+            before = fingerprint()
+            data = _data(world, route) | extra
+            response = _send(client, "POST", url_for(route, world.ids(route)), data)
+            assert response.status_code in (400, 403, 404), (route, extra, response.status_code)
+            assert not changed(before, fingerprint()), (route, extra)
+            transaction.set_rollback(True)
+
+
 def _object_kwargs(route):
     return {
         name
@@ -821,6 +875,8 @@ def _object_kwargs(route):
             "tension_pk",
             "cause_pk",
             "opportunity_pk",
+            "sheet_pk",
+            "ref",
         )
         if f":{name}>" in route
     }

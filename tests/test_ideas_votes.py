@@ -146,7 +146,7 @@ def test_it_takes_a_removed_participants_votes_away(room, board):
 
 
 def test_it_merges_two_ideas_keeping_both_texts_origins_and_votes(room, board):
-    wall = next(s for s in room.workshop.stages.all() if s.kind == "wall")
+    wall = _public_wall(room)
     actions.go_to_stage(room.workshop, wall)
     postit = journeys.add_postit(wall, participant=room.bruno, **_postit(wall, "Relancer par SMS"))
     stage = board["vote"].stage
@@ -176,7 +176,7 @@ def test_it_merges_two_ideas_keeping_both_texts_origins_and_votes(room, board):
 
 
 def test_it_promotes_a_post_it_into_an_idea_that_keeps_its_origin(room, stage):
-    wall = next(s for s in room.workshop.stages.all() if s.kind == "wall")
+    wall = _public_wall(room)
     actions.go_to_stage(room.workshop, wall)
     postit = journeys.add_postit(wall, participant=room.bruno, **_postit(wall, "Un <b>SMS</b>"))
     actions.go_to_stage(room.workshop, stage)
@@ -350,6 +350,12 @@ def test_it_writes_the_ideas_and_the_vote_in_the_csv(room, board):
     assert [r["type"] for r in rows] == ["défi", "idée", "idée"]
     assert rows[1]["text"] == "Un guichet" and rows[1]["state"] == "1 gommette"
     assert rows[1]["category"] == "répondre en 48 h ?"
+
+
+def _public_wall(room):
+    """A wall whose post-its everyone sees (the Diagnostic's only wall is private now)."""
+    found = [s for s in room.workshop.stages.all() if s.kind == "wall" and not s.private_writing]
+    return found[0] if found else actions.add_stage(room.workshop, kind="wall", title="Mur")
 
 
 def _postit(wall, text):

@@ -16,6 +16,8 @@ from django.contrib.auth import get_user_model
 from django.utils import translation
 
 from commitments.ideas import actions as ideas
+from commitments.sheets import actions as sheets
+from commitments.sheets.kinds import sheets_of
 from commitments.votes import actions as votes
 from journeys import actions as journeys
 from journeys.journey import actions as journey
@@ -240,6 +242,25 @@ def empathy_session(room, stage):
     journeys.add_postit(stage, participant=None, text='"><svg onload=alert(1)>', column="pains")
     journeys.edit_postit(quote, participant=room.alice, text="On m’a dit demain", verbatim=True)
     return "On m’a dit demain"
+def actions_session(room, stage):
+    sheet = sheets.add_sheet(stage, participant=room.alice, title="Guichet unique")
+    sheets.edit_sheet(sheet, participant=room.bruno, field="description", value="Des <b>pièces</b>")
+    sheets.edit_sheet(
+        sheet, participant=room.alice, field="indicators", value="Délai : 48 h\nRelances: 0"
+    )
+    sheets.edit_sheet(sheet, participant=room.bruno, field="start_date", value="2026-12-10")
+    sheets.edit_sheet(sheet, participant=room.bruno, field="owner", value=str(room.bruno.pk))
+    sheets.edit_sheet(sheet, participant=room.alice, field="co_owners", value=[str(room.alice.pk)])
+    for person in (room.alice, room.bruno):
+        [current] = sheets_of(stage, pk=sheet.pk)
+        sheets.sign_sheet(sheet, participant=person, content_hash=current.hash)
+    # A change after both signed: both signatures are to be given again.
+    sheets.edit_sheet(
+        sheet, participant=room.alice, field="test_feedback", value='"><svg onload=alert(1)>'
+    )
+    other = sheets.add_sheet(stage, participant=None, title="Charte d’accueil")
+    sheets.edit_sheet(other, participant=None, field="test_what", value="Un accueil commun")
+    return "Guichet unique"
 
 
 SESSIONS = {
@@ -250,6 +271,7 @@ SESSIONS = {
     "journey": journey_session,
     "empathy": empathy_session,
     "tensions": tensions_session,
+    "actions": actions_session,
 }
 # The console's live region, on a board the session furnished: stages, the people without a
 # phone the console writes for, then the kind's own reads. A kind that reads per object
@@ -264,6 +286,7 @@ BOARD_QUERIES = {
     "tensions": 7,
     "ideas": 14,
     "journey": 7,
+    "actions": 7,
 }
 
 
@@ -276,11 +299,11 @@ _WALL_WRITES = [
     ("journeys.postit_added", 8),
     ("journeys.postit_edited", 11),
     ("journeys.cluster_added", 26),
-    ("journeys.postits_clustered", 10),
+    ("journeys.postits_clustered", 12),
     ("journeys.cluster_renamed", 25),
     ("journeys.postit_added", 8),
     ("journeys.postit_deleted", 7),
-    ("journeys.postits_clustered", 10),
+    ("journeys.postits_clustered", 12),
 ]
 WRITE_QUERIES = {
     "framing": _WALL_WRITES,
@@ -354,6 +377,20 @@ WRITE_QUERIES = {
         ("journeys.challenge_added", 21),
         ("journeys.tension_added", 29),
         ("journeys.tension_deleted", 30),
+    ],
+    # A sheet's write redraws its card (and the list's counts) for the three audiences.
+    "actions": [
+        ("commitments.sheet_added", 15),
+        ("commitments.sheet_edited", 17),
+        ("commitments.sheet_edited", 17),
+        ("commitments.sheet_edited", 17),
+        ("commitments.sheet_edited", 18),
+        ("commitments.sheet_edited", 25),
+        ("commitments.sheet_signed", 30),
+        ("commitments.sheet_signed", 25),
+        ("commitments.sheet_edited", 17),
+        ("commitments.sheet_added", 15),
+        ("commitments.sheet_edited", 17),
     ],
 }
 

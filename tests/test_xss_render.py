@@ -15,6 +15,9 @@ from django.test import Client
 from django.urls import reverse
 
 from commitments.ideas import actions as ideas
+from commitments.sheets import actions as sheets
+from commitments.sheets.kinds import sheets_of
+from commitments.sheets.models import ActionSheet
 from commitments.votes import actions as votes
 from journeys import actions as journeys
 from journeys.journey import actions as journey
@@ -335,6 +338,41 @@ class XssRoom:
             self.jpostits[-12], participant=self.people[0], text=PAYLOADS[-1], colour="red"
         )
         journey.set_view(self.journey, view="heatmap")
+        # Action sheets: every field a payload, written while the stage is not on screen;
+        # then signatures (names, profiles, organisations are payloads) with the room on it.
+        self.sheets = actions.add_stage(
+            workshop, kind="actions", title=PAYLOADS[5], config={"signatures": "any_two"}
+        )
+        self.action_sheets = []
+        for i, payload in enumerate(PAYLOADS[:6]):
+            sheet = sheets.add_sheet(self.sheets, participant=None, title=payload[:160])
+            for j, field in enumerate(ActionSheet.TEXT_FIELDS[1:]):
+                value = "\n".join(PAYLOADS[(i + j) % len(PAYLOADS) :][:3])
+                sheets.edit_sheet(sheet, participant=None, field=field, value=value[:1000])
+            self.action_sheets.append(sheet)
+        actions.go_to_stage(workshop, self.sheets)
+        for i, sheet in enumerate(self.action_sheets[:3]):
+            sheets.edit_sheet(
+                sheet, participant=self.people[i], field="owner", value=str(self.people[i].pk)
+            )
+            sheets.edit_sheet(
+                sheet,
+                participant=self.proxies[i],
+                field="co_owners",
+                value=[str(p.pk) for p in self.people[i + 1 : i + 4]],
+            )
+        for i, sheet in enumerate(self.action_sheets[:3]):
+            for signer in (self.people[i], self.proxies[i]):
+                [current] = sheets_of(self.sheets, pk=sheet.pk)
+                sheets.sign_sheet(
+                    sheet,
+                    participant=signer,
+                    content_hash=current.hash,
+                    by_facilitator=signer.added_by_facilitator,
+                )
+        sheets.edit_sheet(
+            self.action_sheets[0], participant=self.alice, field="indicators", value=PAYLOADS[7]
+        )
 
         for stage in self.stages:
             actions.go_to_stage(workshop, stage)
@@ -454,6 +492,16 @@ def test_it_keeps_every_field_inert_in_htmx_replies(xss):
         )
     for flow in room.flows[::5]:
         replies[f"flow {flow.pk}"] = (camille, reverse("mapping:flow_edit", args=[w, flow.pk]))
+    replies["new sheet form"] = (camille, reverse("sheets:new", args=[w, room.sheets.pk]))
+    for sheet in room.action_sheets[:2]:
+        for field in ActionSheet.EDITABLE:
+            url = reverse("sheets:edit", args=[w, sheet.pk]) + f"?field={field}"
+            replies[f"sheet {sheet.pk} {field} form"] = (camille, url)
+        replies[f"sheet {sheet.pk} sign"] = (alice, reverse("sheets:sign", args=[w, sheet.pk]))
+        replies[f"sheet {sheet.pk} sign for"] = (
+            camille,
+            reverse("sheets:sign_for", args=[w, sheet.pk]),
+        )
     for name, (client, url) in replies.items():
         response = client.get(url, **HTMX)
         assert response.status_code == 200, name
@@ -509,7 +557,14 @@ def test_it_keeps_every_field_inert_in_websocket_pushes_and_snapshots(xss):
     workshop = Workshop.objects.select_related("current_stage").get(pk=room.workshop.pk)
     # (The other stages' live regions are in the frames of moving there, checked above.)
     for stage in [
-        room.wall, room.secret, room.map, room.ideas, room.journey, room.tensions, room.empathy
+        room.wall,
+        room.secret,
+        room.map,
+        room.ideas,
+        room.journey,
+        room.tensions,
+        room.empathy,
+        room.sheets,
     ]:
         Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
         workshop.refresh_from_db()

@@ -332,14 +332,15 @@ def test_it_passes_on_the_join_pages(rooms, axe_server, findings, lang):
     findings.assert_none()
 
 
-# The Diagnostic's first stages, one of each kind, and what shows each kind on the phone
-# (step 4 is the tension matrix; step 5 is a plain wall).
+# The Diagnostic's stages, one of each kind, and what shows each kind on the phone
+# (step 3 is the journey, step 4 the tension matrix, step 5 the action sheets).
 STAGES = [
     (0, "framing", ".framing"),
     (1, "map", "[data-map]"),
     (2, "journey", ".board-journey"),
     (3, "tensions", "form.matrix-compose"),
-    (4, "wall", "form.compose"),
+    (4, "actions", ".board-sheets"),
+    (5, "wall", "form.compose"),
 ]
 
 
@@ -389,6 +390,11 @@ def write_on_the_phone(room, kind):
         row.locator("textarea[name=text]").first.fill("Personne ne les a formulées")
         row.locator("details.matrix-add[open] button[type=submit]").tap()
         expect(page.locator("li.cause")).to_have_count(1)
+    elif kind == "actions":
+        phone.locator(".sheet-tools a[href$='/sheets/new/']").tap()
+        phone.locator(".map-form input[name=title]").fill("Un guichet unique")
+        phone.locator(".map-form button[type=submit]").tap()
+        expect(page.locator(".sheet-card")).to_contain_text("Un guichet unique")
     elif kind.startswith("wall"):
         compose = open_compose(phone)
         colours = compose.locator("input[name=colour]")
@@ -431,7 +437,15 @@ def test_it_passes_on_every_stage_kind(rooms, findings, lang):
 def test_it_passes_offline_and_when_writing_is_refused(rooms, findings, lang):
     room = rooms(lang)
     page, phone = room.page, room.phone
-    room.move_everyone_to(4)  # a plain wall with nothing on it yet
+    # A plain wall with nothing on it yet, added from the stage form (the Diagnostic's last
+    # open wall is now its action sheets).
+    page.goto(room.workshop + "stages/add/")
+    page.fill("#id_title", "Mur libre")
+    page.select_option("#id_kind", "wall")
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/workshops/\d+/$"))
+    page.wait_for_selector("body[data-connection=connected]")
+    room.move_everyone_to(page.locator("#stage-list li.stage-item").count() - 1)
 
     room.phone_context.set_offline(True)
     compose = open_compose(phone)

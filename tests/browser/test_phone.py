@@ -462,7 +462,11 @@ def test_it_undoes_a_move_to_the_wrong_stage_in_one_tap(room):
 
 
 def test_it_writes_for_someone_without_a_phone(room):
-    room.move_everyone_to(room.stage(4)[0])  # names are shown here (not anonymous)
+    # The framing wall shows names (not anonymous, not private); the Diagnostic's other open
+    # wall, step 5, is now its action sheets.
+    framing = room.stage(0)
+    assert framing[1] == "framing"
+    room.move_everyone_to(framing[0])
     page = room.console.page
     page.locator("#add-participant summary").click()
     page.fill("#proxy-name", "Denise <b>sans</b> téléphone")

@@ -28,6 +28,8 @@ FACILITATOR = ("camille", "pw-camille-projector-123")
 SETUP = """
 import json, random
 from django.contrib.auth import get_user_model
+from commitments.sheets import actions as sheets
+from commitments.sheets.kinds import sheets_of
 from journeys import actions as walls
 from mapping import actions as maps
 from workshops import actions
@@ -81,9 +83,13 @@ def fill(stage, count, long_every=0):
                          column=columns[index % len(columns)], colour=colours[index % len(colours)])
 
 fill(framing, 4)
-# (Diagnostic's step 4 is a tension matrix: the wall of ten is step 5, the empty one step 6.)
-fill(levers, 10)
+# (Diagnostic's step 4 is a tension matrix and step 5 the action sheets: the wall of ten is
+# a stage of its own; the empty wall is step 6.)
 fill(journeys, 60, long_every=9)
+ten = actions.add_stage(workshop, kind="wall", title="Leviers", config={{"columns": [
+    {{"key": "contribution", "label": "Améliorer notre contribution", "colour": "yellow"}},
+    {{"key": "clarify", "label": "Clarifier offre, attentes, indicateurs", "colour": "blue"}}]}})
+fill(ten, 10)
 fill(closing, 0)
 from journeys.tensions import actions as matrix
 actions.go_to_stage(workshop, tensions)
@@ -96,6 +102,16 @@ for index in range(8):
         matrix.me_too(cause, participant=people[(index + 2) % 5])
     matrix.add_opportunity(tension, participant=people[index % 5],
                            text=PHRASES[(index + 5) % len(PHRASES)])
+# Step 5 is the action sheets (three, one co-signed).
+actions.go_to_stage(workshop, levers)
+for index, title in enumerate(["Un guichet unique pour les demandes d'intervention",
+                               "Clarifier l'offre de service de l'infogérance",
+                               "Des indicateurs partagés chaque mois"]):
+    sheet = sheets.add_sheet(levers, participant=people[index], title=title)
+    sheets.edit_sheet(sheet, participant=people[0], field="owner", value=str(people[2].pk))
+    for signer in people[:2 - index]:
+        [read] = sheets_of(levers, pk=sheet.pk)
+        sheets.sign_sheet(sheet, participant=signer, content_hash=read.hash)
 six = actions.add_stage(workshop, kind="wall", title="Six colonnes, 150 post-its",
     instructions="Chacun écrit ce qu'il retient.", config={{"columns": [
         {{"key": f"c{{i}}", "label": label, "colour": colour}} for i, (label, colour) in enumerate([
@@ -139,9 +155,9 @@ actions.go_to_stage(workshop, framing)
 print("ROOM=" + json.dumps({{
     "workshop": workshop.pk, "flows": count,
     "stages": {{
-        "framing": framing.pk, "map": the_map.pk, "wall-60": journeys.pk, "wall-10": levers.pk,
+        "framing": framing.pk, "map": the_map.pk, "wall-60": journeys.pk, "wall-10": ten.pk,
         "wall-0": closing.pk, "wall-150-6cols": six.pk, "wall-1col-long": one.pk,
-        "tensions": tensions.pk,
+        "tensions": tensions.pk, "actions": levers.pk,
         "closing": closing.pk,
     }},
 }}))
@@ -298,6 +314,7 @@ CASES = [
     "wall-150-6cols",
     "wall-1col-long",
     "tensions",
+    "actions",
 ]
 
 

@@ -898,6 +898,28 @@ class Fixture:
             actions.join(room.workshop, display_name=name, profile=Profile.PARTNER)
             for name in ("Chloé", "David")
         ]
+        # The wall runs play on a public, named wall with several columns. The Diagnostic's
+        # one (step 5) is now its action sheets, so the room gets the same wall back.
+        actions.add_stage(
+            room.workshop,
+            kind="wall",
+            title="Co-construction d’actions",
+            config={
+                "columns": [
+                    {
+                        "key": "contribution",
+                        "label": "Améliorer notre contribution",
+                        "colour": "yellow",
+                    },
+                    {
+                        "key": "clarify",
+                        "label": "Clarifier offre, attentes, indicateurs",
+                        "colour": "blue",
+                    },
+                    {"key": "action_sheets", "label": "Fiches-actions", "colour": "green"},
+                ]
+            },
+        )
         stages = list(room.workshop.stages.order_by("position"))
         self.stages = {name: kind.pick_stage(stages) for name, kind in KINDS.items()}
         self.initial = {}
