@@ -276,11 +276,11 @@ _WALL_WRITES = [
     ("journeys.postit_added", 8),
     ("journeys.postit_edited", 11),
     ("journeys.cluster_added", 26),
-    ("journeys.postits_clustered", 10),
+    ("journeys.postits_clustered", 12),
     ("journeys.cluster_renamed", 25),
     ("journeys.postit_added", 8),
     ("journeys.postit_deleted", 7),
-    ("journeys.postits_clustered", 10),
+    ("journeys.postits_clustered", 12),
 ]
 WRITE_QUERIES = {
     "framing": _WALL_WRITES,
