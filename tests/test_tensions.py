@@ -95,6 +95,39 @@ def promote(client, room, obj, stage=None):
 # Promotion ------------------------------------------------------------------------------------
 
 
+def test_it_offers_a_journeys_orange_and_red_post_its_to_the_matrix_and_promotes_one(
+    room, camille
+):
+    from journeys.journey import actions as journey
+
+    stage = stage_of(room, "journey")
+    on(room, stage)
+    situation = journey.add_situation(stage, participant=None, name="Alerte client")
+    step = journey.add_step(stage, participant=None, name="Premier appel")
+    cell = {"situation": situation.pk, "step": step.pk, "perspective": "client"}
+    red = journey.add_postit(
+        stage, participant=room.alice, colour="red", text="Personne ne rappelle", **cell
+    )
+    green = journey.add_postit(
+        stage, participant=room.bruno, colour="green", text="Accueil", **cell
+    )
+    workshop = Workshop.objects.select_related("current_stage").get(pk=room.workshop.pk)
+    console, _own = render_live(workshop, "facilitator")
+    matrix_stage = stage_of(room, "tensions")
+    offered = f'name="ref" value="{trace.ref(red)}"'
+    assert offered in console
+    # Green is no tension (and the Diagnostic has no ideas stage); only the console offers.
+    assert f'name="ref" value="{trace.ref(green)}"' not in console
+    assert offered not in render_live(workshop, "projector")[0]
+    assert offered not in render_live(workshop, "participant", room.alice)[0]
+
+    response = promote(camille, room, red, matrix_stage)
+    assert response.status_code == 200
+    (tension,) = Tension.objects.filter(stage=matrix_stage)
+    assert tension.text == "Personne ne rappelle"
+    assert [t.origin_label for t in trace.origins(tension)] == [red.trace_label()]
+
+
 def test_it_promotes_a_red_post_it_keeping_its_origin_and_emitting_one_event(room, camille):
     postit = red_postit(room)
     before = seq_of(room)

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from workshops.registry import Item, StageKind
+from workshops.registry import Item, StageKind, promotion_menu
 from workshops.registry import register as register_kind
 from workshops.text import clean_key, clean_text
 from workshops.trace import document_refs, links_for, ref
@@ -41,6 +41,12 @@ def board_context(stage, audience, participant):
         "marks": grid.marks(),
         "phases": [c for c in Phase.choices if c[0]],
         "links": links_for(stage.workshop_id) if not hidden else {},
+        # "→ Tension" (orange and red) and "→ Idea" on the cards, for the console.
+        "promote_targets": (
+            promotion_menu(stage.workshop_id, "postit", [m.value for m in Mark])
+            if not hidden and audience == "facilitator"
+            else {}
+        ),
     }
     if view == "compare" and audience != "participant":
         context["comparison"] = grid.compare(stage, built)
