@@ -340,7 +340,6 @@ STAGES = [
     (2, "journey", ".board-journey"),
     (3, "tensions", "form.matrix-compose"),
     (4, "actions", ".board-sheets"),
-    (5, "wall", "form.compose"),
 ]
 
 

@@ -305,7 +305,7 @@ def test_it_keeps_every_phone_stage_tappable_and_never_scrolls_sideways(room):
 
 
 def test_it_gives_own_post_its_real_edit_and_delete_buttons(room):
-    pk = room.stage(3)[0]  # a wall (stage 3 is the journey: tests/browser/test_journey.py)
+    pk = room.stage(0)[0]  # the framing wall: the Diagnostic's other stages are kinds of their own
     room.move_everyone_to(pk)
     write(room.p360, "Le mien, à modifier")
     postit = room.p360.page.locator(".postit.is-own").filter(has_text="Le mien, à modifier")

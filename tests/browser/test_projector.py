@@ -86,7 +86,9 @@ fill(framing, 4)
 # (Diagnostic's step 4 is a tension matrix and step 5 the action sheets: the wall of ten is
 # a stage of its own; the empty wall is step 6.)
 fill(journeys, 60, long_every=9)
-ten = actions.add_stage(workshop, kind="wall", title="Leviers", config={{"columns": [
+ten = actions.add_stage(workshop, kind="wall", title="Leviers",
+    instructions="Quels leviers pour mieux travailler ensemble ? Une idée par post-it.",
+    config={{"columns": [
     {{"key": "contribution", "label": "Améliorer notre contribution", "colour": "yellow"}},
     {{"key": "clarify", "label": "Clarifier offre, attentes, indicateurs", "colour": "blue"}}]}})
 fill(ten, 10)

@@ -201,6 +201,9 @@ def test_it_refuses_a_dot_over_the_cap_even_when_the_page_offers_it(vote_room):
     room.tap_dot(room.phones["chloe"], IDEAS["bruno"])
     row = chloe.locator(".ballot-item").filter(has_text=IDEAS["bruno"])
     button = row.locator(".ballot-cell.budget-first .dot-add")
+    # live.js turns a form's buttons off while it sends: wait for the answer, so that what
+    # is off is the server's cap, not the send in flight.
+    expect(chloe.locator("[data-sending]")).to_have_count(0)
     expect(button).to_be_disabled()  # two dots: the cap
     button.evaluate("b => b.removeAttribute('disabled')")
     button.tap()
