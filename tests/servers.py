@@ -72,9 +72,11 @@ class Worker:
     kernel's several megabytes per socket.
     """
 
-    def __init__(self, env, port=None, args=(), send_buffer=None):
+    def __init__(self, env, port=None, args=(), send_buffer=None, access_log=os.devnull):
         self.env = env
         self.args = list(args)
+        # None: Daphne's access log goes to stdout, into the log (tests read what was served).
+        self.access_log = access_log
         self.process = None
         self.listener = None
         if send_buffer:
@@ -116,7 +118,12 @@ class Worker:
         # Both streams in one log (Django's logging goes to stderr, a print to stdout).
         log = self.log_path.open("a")
         self.process = subprocess.Popen(
-            [*command, "--access-log", os.devnull, *self.args, "config.asgi:application"],
+            [
+                *command,
+                *(["--access-log", self.access_log] if self.access_log else []),
+                *self.args,
+                "config.asgi:application",
+            ],
             cwd=ROOT,
             env=env,
             pass_fds=pass_fds,
@@ -198,7 +205,8 @@ def daphne_server(prefix, setup_script=None, keep_log="daphne.log", args=(), **e
         room = None
         if found := re.search(r"^ROOM=(.*)$", out, re.M):
             room = json.loads(found.group(1))
-        worker = Worker(environment, port=port, args=args)
+        # The access log stays in the log: the static-weight test reads what was served.
+        worker = Worker(environment, port=port, args=args, access_log=None)
         yield Running(url=url, env=environment, room=room, log=worker.log_path, worker=worker)
     finally:
         if worker is not None:

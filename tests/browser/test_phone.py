@@ -326,7 +326,7 @@ def test_it_gives_own_post_its_real_edit_and_delete_buttons(room):
 
 
 def test_it_keeps_the_timer_in_view_and_says_the_last_minute_once(room):
-    pk = room.stage(3)[0]  # where the test before left the room (a wall)
+    pk = room.stage(0)[0]  # where the test before left the room (the framing wall)
     page = room.p360.page
     page.evaluate(
         """() => {
