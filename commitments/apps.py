@@ -8,5 +8,9 @@ class CommitmentsConfig(AppConfig):
 
     def ready(self):
         from .ideas import kinds
+        from .promise import kinds as promise
+        from .reciprocal import kinds as reciprocal
 
         kinds.register_all()
+        reciprocal.register_all()
+        promise.register_all()

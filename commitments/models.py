@@ -5,4 +5,6 @@ promise, the commitment tree) adds one import line below.
 """
 
 from .ideas.models import Challenge, Idea  # noqa: F401
+from .promise.models import Commitment, Paragraph, Promise, Signature  # noqa: F401
+from .reciprocal.models import Holder, Row  # noqa: F401
 from .votes.models import Dot, Vote  # noqa: F401
