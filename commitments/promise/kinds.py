@@ -64,17 +64,32 @@ def promise_report_context(stage):
 
 
 def poster_context(stage, promise):
+    from workshops.models import Workshop
+
+    workshop = Workshop.objects.get(pk=stage.workshop_id)
+    stage.workshop = workshop
     built = build_promises(stage)
     promise = next(p for p in built["promises"] if p.pk == promise.pk)
-    # Past this many characters the promise is set smaller, so it never runs off the page.
-    promise.long_text = sum(len(p.text) for p in promise.shown_paragraphs) > 420
-    workshop = stage.workshop
+    # The type is set by how much there is to say: a short promise fills the wall in large
+    # type, the longest one still fits the page (tests/test_reciprocal_promise.py).
+    said = sum(len(p.text) for p in promise.shown_paragraphs)
+    kept = sum(len(c.text) for c in promise.shown_commitments)
+    text_size = next(size for limit, size in POSTER_TEXT_SIZES if said <= limit)
+    keep_size = next(size for limit, size in POSTER_KEEP_SIZES if kept <= limit)
     return {
         "workshop": workshop,
         "promise": promise,
         "service_name": built["service_name"],
         "day": workshop.date or timezone.localdate(),
+        "text_size": text_size,
+        "keep_size": keep_size,
+        "name_size": 40 if len(built["service_name"]) <= 30 else 30,
     }
+
+
+# (up to this many characters, this type size in points)
+POSTER_TEXT_SIZES = ((220, 32), (450, 25), (800, 19), (10**9, 16))
+POSTER_KEEP_SIZES = ((300, 18), (550, 15), (10**9, 13))
 
 
 def promise_config():
