@@ -282,6 +282,15 @@ MERGE = "workshops/<int:pk>/stages/<int:stage_pk>/ideas/merge/"
 OPEN_VOTE = "workshops/<int:pk>/stages/<int:stage_pk>/votes/open/"
 DOT = "w/<int:pk>/votes/<int:vote_pk>/dot/"
 UNDOT = "w/<int:pk>/votes/<int:vote_pk>/undot/"
+NEW_ROW = "workshops/<int:pk>/stages/<int:stage_pk>/rows/new/"
+PREFILL = "workshops/<int:pk>/stages/<int:stage_pk>/rows/prefill/"
+TAKE_ROW = "w/<int:pk>/stages/<int:stage_pk>/rows/take/"
+CELL = "w/<int:pk>/stages/<int:stage_pk>/rows/cell/"
+MEETING = "w/<int:pk>/stages/<int:stage_pk>/rows/meeting/"
+NEW_PROMISE = "workshops/<int:pk>/stages/<int:stage_pk>/promises/new/"
+PARAGRAPH = "w/<int:pk>/stages/<int:stage_pk>/promise/paragraph/"
+KEEP = "w/<int:pk>/stages/<int:stage_pk>/promise/commitment/"
+SIGN = "w/<int:pk>/stages/<int:stage_pk>/promise/sign/"
 
 # (route, fields replacing the valid ones, English message expected or None)
 UNKNOWN_OR_WRONG = [
@@ -372,6 +381,34 @@ UNKNOWN_OR_WRONG = [
     (DOT, {"item": "<script>"}, "This item is no longer in the vote."),
     (DOT, {"budget": "third"}, "This vote has no such budget."),
     (UNDOT, {"budget": "second"}, "You have no dot on this item to take back."),
+    (NEW_ROW, {"label": ""}, "Name the service."),
+    (NEW_ROW, {"label": "Service vide"}, "This service already has a row."),
+    (PREFILL, {"circle": "centre"}, "Choose the clients' or the suppliers' circle."),
+    (PREFILL, {"circle": ""}, "Choose the clients' or the suppliers' circle."),
+    (TAKE_ROW, {"row": "abc"}, "This row is no longer in the table."),
+    (TAKE_ROW, {"row": HUGE}, "This row is no longer in the table."),
+    (CELL, {"field": "label"}, "Choose a column of the table."),
+    (CELL, {"field": ""}, "Choose a column of the table."),
+    (
+        CELL,
+        {"field": "they_commit"},
+        "This column opens when someone of that service is in the room.",
+    ),
+    (CELL, {"row": "-1"}, "This row is no longer in the table."),
+    (
+        MEETING,
+        {"met": "", "met_on": "2026-01-02"},
+        "Tick that you met the interface before giving a date.",
+    ),
+    (MEETING, {"met_on": "32/13/2026"}, "Give the date as day, month and year."),
+    (MEETING, {"met_on": "2999-01-01"}, "The meeting's date cannot be in the future."),
+    (NEW_PROMISE, {"client": ""}, "This promise is already on the board."),
+    (PARAGRAPH, {"position": "9"}, None),
+    (PARAGRAPH, {"position": "abc"}, "Choose a paragraph of the promise."),
+    (PARAGRAPH, {"position": "1", "text": ""}, "Write the paragraph."),
+    (PARAGRAPH, {"promise": HUGE}, "This promise is no longer on the board."),
+    (KEEP, {"text": ""}, "Write the way of working."),
+    (SIGN, {"promise": "abc"}, "This promise is no longer on the board."),
 ]
 
 
@@ -425,6 +462,13 @@ OVERSIZED = [
     (NEW_CHALLENGE, "text", 301, 300),
     (OPEN_VOTE, "first_label", 61, 60),
     (OPEN_VOTE, "second_label", 10_000, 60),
+    (NEW_ROW, "label", 121, 120),
+    (CELL, "text", 501, 500),
+    (CELL, "text", 10_000, 500),
+    (MEETING, "feedback", 1001, 1000),
+    (NEW_PROMISE, "client", 121, 120),
+    (PARAGRAPH, "text", 301, 300),
+    (KEEP, "text", 161, 160),
 ]
 
 

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from workshops.access import acting_participant, facilitator_required, member_required
 from workshops.http import done, handles_action_errors, op_id_from
+from workshops.live.write import ActionError, malformed
 from workshops.models import Stage
 
 from . import actions
@@ -53,6 +54,8 @@ def remove_row(request, workshop, stage_pk):
 @facilitator_required
 @handles_action_errors
 def follow_up(request, workshop, stage_pk):
+    if request.POST.get("open") not in ("0", "1"):
+        raise ActionError(malformed())
     actions.set_follow_up(
         _stage(workshop, stage_pk),
         open=request.POST.get("open") == "1",
