@@ -76,8 +76,10 @@ def test_it_converges_every_page_on_the_database_under_random_faults(
                         break
             transaction.set_rollback(True)
     elapsed = time.perf_counter() - started
-    print(f"\nfuzz: {len(seeds)} runs in {elapsed:.1f} s; " + ", ".join(
-        f"{n} {what}" for what, n in sorted(STATS.items())))
+    print(
+        f"\nfuzz: {len(seeds)} runs in {elapsed:.1f} s; "
+        + ", ".join(f"{n} {what}" for what, n in sorted(STATS.items()))
+    )
     if failures:
         report = []
         for seed, (problems, trace) in failures:
@@ -228,28 +230,61 @@ def test_it_settles_two_crossing_edits_of_an_actor_field_by_field(scripted_map):
     world = scripted_map
     _console, alice, bruno = world.pages
     stage = world.stage.pk
-    world.send_request(Request(alice, "htmx", map_views.actor_new,
-                               {"name": "Service achats", "circle": "suppliers",
-                                "scope": "internal", "op_id": world.new_op()}, stage_pk=stage))
+    world.send_request(
+        Request(
+            alice,
+            "htmx",
+            map_views.actor_new,
+            {
+                "name": "Service achats",
+                "circle": "suppliers",
+                "scope": "internal",
+                "op_id": world.new_op(),
+            },
+            stage_pk=stage,
+        )
+    )
     world.settle()
-    ref = next(n.attrs["id"].removeprefix(f"actor-{stage}-") for n in bruno.dom.elements()
-               if "map-actor-card" in n.classes() and not n.attrs["id"].endswith("-centre"))
+    ref = next(
+        n.attrs["id"].removeprefix(f"actor-{stage}-")
+        for n in bruno.dom.elements()
+        if "map-actor-card" in n.classes() and not n.attrs["id"].endswith("-centre")
+    )
     edits = [
         # Bruno renames it, moves it to the clients' circle, describes it.
-        (bruno, {"name": "Achats (Bruno)", "circle": "clients", "scope": "internal",
-                 "description": "Vu par Bruno"}),
+        (
+            bruno,
+            {
+                "name": "Achats (Bruno)",
+                "circle": "clients",
+                "scope": "internal",
+                "description": "Vu par Bruno",
+            },
+        ),
         # Alice renames it; her form still had the old (empty) description, no move.
         (alice, {"name": "Achats (Alice)", "scope": "external", "description": ""}),
     ]
     for page, fields in edits:
-        world.send_request(Request(page, "htmx", map_views.actor_edit,
-                                   {**fields, "op_id": world.new_op()}, stage_pk=stage, ref=ref))
+        world.send_request(
+            Request(
+                page,
+                "htmx",
+                map_views.actor_edit,
+                {**fields, "op_id": world.new_op()},
+                stage_pk=stage,
+                ref=ref,
+            )
+        )
     world.serve(world.requests.pop(0)[1])  # Bruno's first
     world.serve(world.requests.pop(0)[1])  # then Alice's
     world.settle()
     actor = Actor.objects.get(pk=int(ref))
     assert (actor.name, actor.circle, actor.scope, actor.description) == (
-        "Achats (Alice)", "clients", "external", "")
+        "Achats (Alice)",
+        "clients",
+        "external",
+        "",
+    )
     assert world.check() == []
     for page in world.pages:
         assert map_board(page)[ref] == ("Achats (Alice)", "clients"), page.name
