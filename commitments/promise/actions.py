@@ -127,6 +127,7 @@ def add_commitment(stage, *, participant, promise, text, op_id=None):
             {"commitment": commitment.pk},
             op_id,
             participant,
+            owners={participant.pk: [commitment.pk]} if participant is not None else None,
         )
     return commitment
 
@@ -169,8 +170,13 @@ def sign(stage, *, participant, promise, signed=True, op_id=None):
         if w.prior:
             return None
         promise = _promise(w.stage, promise)
+        owners = None
         if signed:
-            Signature.objects.get_or_create(promise=promise, participant=participant)
+            signature, _created = Signature.objects.get_or_create(
+                promise=promise, participant=participant
+            )
+            # Minus the signature's id: the signatories' list marks one's own line.
+            owners = {participant.pk: [-signature.pk]}
         else:
             Signature.objects.filter(promise=promise, participant=participant).delete()
         emit_stage(
@@ -180,5 +186,6 @@ def sign(stage, *, participant, promise, signed=True, op_id=None):
             {"promise": promise.pk},
             op_id,
             participant,
+            owners=owners,
         )
     return None
