@@ -83,13 +83,17 @@ def poster_context(stage, promise):
         "day": workshop.date or timezone.localdate(),
         "text_size": text_size,
         "keep_size": keep_size,
-        "name_size": 40 if len(built["service_name"]) <= 30 else 30,
+        "name_size": next(
+            size for limit, size in POSTER_NAME_SIZES if len(built["service_name"]) <= limit
+        ),
+        "roomy": said <= 260 and kept <= 300,
     }
 
 
 # (up to this many characters, this type size in points)
-POSTER_TEXT_SIZES = ((220, 32), (450, 25), (800, 19), (10**9, 16))
-POSTER_KEEP_SIZES = ((300, 18), (550, 15), (10**9, 13))
+POSTER_TEXT_SIZES = ((150, 40), (260, 33), (450, 25), (800, 19), (10**9, 16))
+POSTER_KEEP_SIZES = ((160, 22), (300, 18), (550, 15), (10**9, 13))
+POSTER_NAME_SIZES = ((12, 72), (30, 48), (10**9, 32))
 
 
 def promise_config():
