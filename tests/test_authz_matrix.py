@@ -27,6 +27,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from commitments.ideas import actions as ideas
+from commitments.promise import actions as promise
+from commitments.reciprocal import actions as reciprocal
 from commitments.sheets import actions as sheets
 from commitments.votes import actions as votes
 from journeys import actions as journeys
@@ -326,6 +328,64 @@ ROUTES = {
     "w/<int:pk>/sheets/<int:sheet_pk>/calendar.ics": Route(MEMBER, stage="sheets"),
     "workshops/<int:pk>/sheets/calendar.ics": Route(FACILITATOR),
     "workshops/<int:pk>/report/": Route(FACILITATOR, ("POST",)),
+    # The table of reciprocal commitments: Alice holds `world.row`; `world.empty_row` is empty.
+    "workshops/<int:pk>/stages/<int:stage_pk>/rows/new/": Route(
+        FACILITATOR, ("POST",), {"label": "Service achats"}, stage="reciprocal"
+    ),
+    "workshops/<int:pk>/stages/<int:stage_pk>/rows/prefill/": Route(
+        FACILITATOR, ("POST",), {"circle": "clients"}, stage="reciprocal"
+    ),
+    "workshops/<int:pk>/stages/<int:stage_pk>/rows/remove/": Route(
+        FACILITATOR, ("POST",), lambda world: {"row": world.empty_row.pk}, stage="reciprocal"
+    ),
+    "workshops/<int:pk>/stages/<int:stage_pk>/rows/follow-up/": Route(
+        FACILITATOR, ("POST",), {"open": "1"}, stage="reciprocal"
+    ),
+    # Taking a row, and signing, are a phone's own acts: the facilitator is refused (403).
+    "w/<int:pk>/stages/<int:stage_pk>/rows/take/": Route(
+        PARTICIPANT, ("POST",), lambda world: {"row": world.empty_row.pk}, stage="reciprocal"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/rows/leave/": Route(
+        PARTICIPANT, ("POST",), stage="reciprocal"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/rows/cell/": Route(
+        MEMBER,
+        ("POST",),
+        lambda world: {"row": world.row.pk, "field": "acceptable", "text": "Un délai tenu"},
+        stage="reciprocal",
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/rows/meeting/": Route(
+        MEMBER,
+        ("POST",),
+        lambda world: {"row": world.row.pk, "met": "1", "feedback": "Vu"},
+        stage="reciprocal",
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/suivi/": Route(MEMBER, stage="reciprocal"),
+    # The service promise and its poster.
+    "workshops/<int:pk>/stages/<int:stage_pk>/promises/new/": Route(
+        FACILITATOR, ("POST",), {"client": "Service achats"}, stage="promise_stage"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/promise/paragraph/": Route(
+        MEMBER,
+        ("POST",),
+        lambda world: {"promise": world.promise.pk, "position": "0", "text": "Nous répondons."},
+        stage="promise_stage",
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/promise/commitment/": Route(
+        MEMBER,
+        ("POST",),
+        lambda world: {"promise": world.promise.pk, "text": "Rappeler sous 24 h"},
+        stage="promise_stage",
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/promise/commitment/remove/": Route(
+        MEMBER, ("POST",), lambda world: {"commitment": world.commitment.pk}, stage="promise_stage"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/promise/sign/": Route(
+        PARTICIPANT, ("POST",), lambda world: {"promise": world.promise.pk}, stage="promise_stage"
+    ),
+    "workshops/<int:pk>/stages/<int:stage_pk>/promises/<int:promise_pk>/poster.pdf": Route(
+        FACILITATOR, stage="promise_stage"
+    ),
     "workshops/<int:pk>/report/status/": Route(FACILITATOR),
     "workshops/<int:pk>/report/download/": Route(FACILITATOR),
     "workshops/<int:pk>/export.json": Route(FACILITATOR),
@@ -433,6 +493,22 @@ class World:
             self.other_opportunity,
         ) = theirs[11:16]
         self.other_sheets, self.other_sheet, self.other_paul = theirs[16:]
+        (
+            self.reciprocal,
+            self.row,
+            self.empty_row,
+            self.promise_stage,
+            self.promise,
+            self.commitment,
+        ) = self._furnish_commitments(self.workshop, self.alice)
+        (
+            self.other_reciprocal,
+            _their_row,
+            _their_empty,
+            self.other_promise_stage,
+            self.other_promise,
+            _their_commitment,
+        ) = self._furnish_commitments(self.other_workshop, self.olga)
         self.workshop.refresh_from_db()
         self.other_workshop.refresh_from_db()
         self.handler = Client().handler
@@ -541,6 +617,26 @@ class World:
         actions.go_to_stage(workshop, wall)
         return stage, situation, step, postit
 
+    def _furnish_commitments(self, workshop, author):
+        """A reciprocal table (a row the author holds, an empty one) and a promise."""
+        table = actions.add_stage(workshop, kind="reciprocal", title="Engagements")
+        promise_stage = actions.add_stage(workshop, kind="promise", title="Promesse")
+        row = reciprocal.add_row(table, label=f"Service {self.SECRET}")
+        empty = reciprocal.add_row(table, label="Service vide")
+        Workshop.objects.filter(pk=workshop.pk).update(current_stage=table)
+        reciprocal.take_row(table, participant=author, row=row.pk)
+        reciprocal.write_cell(
+            table, participant=author, row=row.pk, field="we_commit", text=self.SECRET
+        )
+        whole = promise.add_promise(promise_stage, client="")
+        Workshop.objects.filter(pk=workshop.pk).update(current_stage=promise_stage)
+        commitment = promise.add_commitment(
+            promise_stage, participant=author, promise=whole.pk, text=f"Tenir {self.SECRET}"
+        )
+        wall = workshop.stages.get(kind="wall", title="Mur")
+        Workshop.objects.filter(pk=workshop.pk).update(current_stage=wall)
+        return table, row, empty, promise_stage, whole, commitment
+
     def finish_report(self):
         """A finished report on disk, so that downloading it is a 200 for whoever may."""
         from workshops.exports.storage import workshop_exports
@@ -588,6 +684,7 @@ class World:
             "sheet_pk": sheet.pk,
             "ref": str(actor.pk),
             "vote_pk": vote.pk,
+            "promise_pk": (self.other_promise if other else self.promise).pk,
             "token": workshop.join_token,
             "tension_pk": tension.pk,
             "cause_pk": cause.pk,
@@ -877,6 +974,7 @@ def _object_kwargs(route):
             "opportunity_pk",
             "sheet_pk",
             "ref",
+            "promise_pk",
         )
         if f":{name}>" in route
     }

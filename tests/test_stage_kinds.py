@@ -16,6 +16,8 @@ from django.contrib.auth import get_user_model
 from django.utils import translation
 
 from commitments.ideas import actions as ideas
+from commitments.promise import actions as promise
+from commitments.reciprocal import actions as reciprocal
 from commitments.sheets import actions as sheets
 from commitments.sheets.kinds import sheets_of
 from commitments.votes import actions as votes
@@ -242,6 +244,8 @@ def empathy_session(room, stage):
     journeys.add_postit(stage, participant=None, text='"><svg onload=alert(1)>', column="pains")
     journeys.edit_postit(quote, participant=room.alice, text="On m’a dit demain", verbatim=True)
     return "On m’a dit demain"
+
+
 def actions_session(room, stage):
     sheet = sheets.add_sheet(stage, participant=room.alice, title="Guichet unique")
     sheets.edit_sheet(sheet, participant=room.bruno, field="description", value="Des <b>pièces</b>")
@@ -263,6 +267,62 @@ def actions_session(room, stage):
     return "Guichet unique"
 
 
+def reciprocal_session(room, stage):
+    map_stage = actions.add_stage(room.workshop, kind="map", title="Carte")
+    compta = mapping.add_actor(map_stage, participant=None, name="Comptabilité", circle="clients")
+    mapping.add_actor(map_stage, participant=None, name="Service RH", circle="clients")
+    rows = reciprocal.prefill_rows(stage, circle="clients")
+    typed = reciprocal.add_row(stage, label="Service <b>ADV</b>")
+    reciprocal.take_row(stage, participant=room.alice, row=rows[0].pk)
+    reciprocal.take_row(stage, participant=room.bruno, row=rows[0].pk)
+    reciprocal.write_cell(
+        stage, participant=room.alice, row=rows[0].pk, field="acceptable", text="Un délai de 48 h"
+    )
+    reciprocal.write_cell(
+        stage,
+        participant=room.bruno,
+        row=rows[0].pk,
+        field="we_commit",
+        text="Répondre <i>vite</i>",
+    )
+    reciprocal.write_cell(
+        stage, participant=None, row=typed.pk, field="expects_from_us", text="Des devis clairs"
+    )
+    reciprocal.record_meeting(
+        stage, participant=room.alice, row=rows[0].pk, met="1", met_on="2026-01-05", feedback="OK"
+    )
+    mapping.edit_actor(
+        map_stage,
+        str(compta.pk),
+        participant=None,
+        name="Comptabilité fournisseurs",
+        scope="internal",
+    )
+    reciprocal.set_follow_up(stage, open=True)
+    return "Comptabilité fournisseurs"
+
+
+def promise_session(room, stage):
+    whole = promise.add_promise(stage, client="")
+    promise.add_promise(stage, client="Service <b>RH</b>")
+    promise.write_paragraph(
+        stage, participant=room.alice, promise=whole.pk, position=0, text="Nous répondons."
+    )
+    promise.write_paragraph(
+        stage, participant=room.bruno, promise=whole.pk, position=1, text="Avec <b>soin</b>."
+    )
+    promise.write_paragraph(
+        stage, participant=None, promise=whole.pk, position=0, text="Nous répondons en 48 h."
+    )
+    gone = promise.add_commitment(stage, participant=room.bruno, promise=whole.pk, text="À retirer")
+    promise.add_commitment(stage, participant=room.alice, promise=whole.pk, text="Un interlocuteur")
+    promise.remove_commitment(stage, participant=room.bruno, commitment=gone.pk)
+    promise.sign(stage, participant=room.alice, promise=whole.pk)
+    promise.sign(stage, participant=room.bruno, promise=whole.pk)
+    promise.sign(stage, participant=room.bruno, promise=whole.pk, signed=False)
+    return "Nous répondons en 48 h."
+
+
 SESSIONS = {
     "framing": wall_session,
     "wall": wall_session,
@@ -272,6 +332,8 @@ SESSIONS = {
     "empathy": empathy_session,
     "tensions": tensions_session,
     "actions": actions_session,
+    "reciprocal": reciprocal_session,
+    "promise": promise_session,
 }
 # The console's live region, on a board the session furnished: stages, the people without a
 # phone the console writes for, then the kind's own reads. A kind that reads per object
@@ -287,6 +349,8 @@ BOARD_QUERIES = {
     "ideas": 14,
     "journey": 8,
     "actions": 7,
+    "reciprocal": 16,
+    "promise": 6,
 }
 
 
@@ -393,7 +457,6 @@ WRITE_QUERIES = {
         ("commitments.sheet_edited", 17),
     ],
 }
-
 
 
 def staged(room, key):
