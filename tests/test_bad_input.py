@@ -307,7 +307,7 @@ MEETING = "w/<int:pk>/stages/<int:stage_pk>/rows/meeting/"
 NEW_PROMISE = "workshops/<int:pk>/stages/<int:stage_pk>/promises/new/"
 PARAGRAPH = "w/<int:pk>/stages/<int:stage_pk>/promise/paragraph/"
 KEEP = "w/<int:pk>/stages/<int:stage_pk>/promise/commitment/"
-SIGN = "w/<int:pk>/stages/<int:stage_pk>/promise/sign/"
+SIGN_PROMISE = "w/<int:pk>/stages/<int:stage_pk>/promise/sign/"
 
 # (route, fields replacing the valid ones, English message expected or None)
 UNKNOWN_OR_WRONG = [
@@ -482,7 +482,7 @@ UNKNOWN_OR_WRONG = [
     (PARAGRAPH, {"position": "1", "text": ""}, "Write the paragraph."),
     (PARAGRAPH, {"promise": HUGE}, "This promise is no longer on the board."),
     (KEEP, {"text": ""}, "Write the way of working."),
-    (SIGN, {"promise": "abc"}, "This promise is no longer on the board."),
+    (SIGN_PROMISE, {"promise": "abc"}, "This promise is no longer on the board."),
 ]
 
 

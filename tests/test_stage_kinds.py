@@ -346,7 +346,7 @@ BOARD_QUERIES = {
     "wall": 6,
     "map": 6,
     "tensions": 7,
-    "ideas": 14,
+    "ideas": 15,  # the map offers its actors as items too (one query on its stage)
     "journey": 8,
     "actions": 7,
     "reciprocal": 16,
@@ -386,18 +386,18 @@ WRITE_QUERIES = {
     # with every other stage's challenges and post-its: a candidate for a cheaper
     # fragment (docs/ideas-and-votes.md). A dot redraws only the counts and ballot.
     "ideas": [
-        ("commitments.challenge_added", 50),
-        ("commitments.idea_added", 55),
-        ("commitments.idea_added", 50),
-        ("commitments.idea_added", 55),
-        ("commitments.vote_opened", 71),
+        ("commitments.challenge_added", 53),
+        ("commitments.idea_added", 58),
+        ("commitments.idea_added", 53),
+        ("commitments.idea_added", 58),
+        ("commitments.vote_opened", 74),
         ("commitments.dot_added", 22),
         ("commitments.dot_added", 22),
         ("commitments.dot_added", 22),
         ("commitments.dot_removed", 21),
         ("commitments.dot_added", 22),
-        ("commitments.ideas_merged", 63),
-        ("commitments.vote_closed", 54),
+        ("commitments.ideas_merged", 66),
+        ("commitments.vote_closed", 57),
     ],
     # Every journey write redraws the grid, heat-map and curves for the console and the
     # projector (and a tick that has each phone fetch its own panel): a candidate for
@@ -455,6 +455,36 @@ WRITE_QUERIES = {
         ("commitments.sheet_edited", 17),
         ("commitments.sheet_added", 15),
         ("commitments.sheet_edited", 17),
+    ],
+    # The table redraws whole for the three audiences (its rows, holders and the map's
+    # actors): one query per row and audience, so ~60 a write; a table write is rare.
+    "reciprocal": [
+        ("workshops.stage_added", 63),
+        ("mapping.actor_added", 10),
+        ("mapping.actor_added", 10),
+        ("commitments.rows_prefilled", 98),
+        ("commitments.row_added", 65),
+        ("commitments.row_taken", 66),
+        ("commitments.row_taken", 66),
+        ("commitments.cell_written", 69),
+        ("commitments.cell_written", 69),
+        ("commitments.cell_written", 68),
+        ("commitments.meeting_recorded", 69),
+        ("mapping.actor_edited", 9),
+        ("commitments.follow_up_set", 62),
+    ],
+    "promise": [
+        ("commitments.promise_added", 25),
+        ("commitments.promise_added", 25),
+        ("commitments.paragraph_written", 35),
+        ("commitments.paragraph_written", 35),
+        ("commitments.paragraph_written", 31),
+        ("commitments.commitment_added", 25),
+        ("commitments.commitment_added", 25),
+        ("commitments.commitment_removed", 24),
+        ("commitments.promise_signed", 27),
+        ("commitments.promise_signed", 27),
+        ("commitments.promise_unsigned", 24),
     ],
 }
 
