@@ -8,5 +8,7 @@ class CommitmentsConfig(AppConfig):
 
     def ready(self):
         from .ideas import kinds
+        from .tree import kinds as tree
 
         kinds.register_all()
+        tree.register_all()

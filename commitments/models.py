@@ -5,4 +5,5 @@ promise, the commitment tree) adds one import line below.
 """
 
 from .ideas.models import Challenge, Idea  # noqa: F401
+from .tree.models import Commitment  # noqa: F401
 from .votes.models import Dot, Vote  # noqa: F401

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.utils import translation
 
 from commitments.ideas import actions as ideas
+from commitments.tree import actions as tree
 from commitments.votes import actions as votes
 from journeys import actions as journeys
 from mapping import actions as mapping
@@ -123,16 +124,57 @@ def ideas_session(room, stage):
     return "Un guichet unique"
 
 
+def tree_session(room, stage):
+    the_map = room.workshop.stages.get(kind="map")
+    achats = mapping.add_actor(
+        the_map, participant=None, name="Contrat <b>achats</b>", circle="suppliers"
+    )
+    mine = tree.add_commitment(
+        stage, participant=room.alice, sentence="commit", text="Répondre sous deux jours"
+    )
+    tree.add_commitment(
+        stage,
+        participant=room.bruno,
+        sentence="relation",
+        target=f"mapping.actor:{achats.pk}",
+        text="Des <b>pièces</b> complètes",
+    )
+    tree.add_commitment(
+        stage,
+        participant=None,
+        sentence="relation",
+        target="other",
+        target_name="La DRH",
+        text="Un point par mois",
+    )
+    tree.edit_commitment(
+        stage,
+        participant=room.alice,
+        commitment=mine.pk,
+        sentence="relation",
+        target="other",
+        target_name="L'accueil",
+        text="Répondre sous deux jours ouvrés",
+    )
+    gone = tree.add_commitment(stage, participant=None, sentence="commit", text="À retirer")
+    tree.delete_commitment(stage, participant=None, commitment=gone.pk)
+    tree.show_view(stage, view="alliances")
+    tree.show_view(stage, view="tree")
+    return "Répondre sous deux jours ouvrés"
+
+
 SESSIONS = {
     "framing": wall_session,
     "wall": wall_session,
     "map": map_session,
     "ideas": ideas_session,
+    "tree": tree_session,
 }
 # The console's live region, on a board the session furnished: stages, the people without a
 # phone the console writes for, then the kind's own reads. A kind that reads per object
-# breaks this.
-BOARD_QUERIES = {"framing": 4, "wall": 4, "map": 4, "ideas": 14}
+# breaks this. The ideas and tree boards read every other stage's items (one query or so per
+# stage: the map gives its flows and its actors).
+BOARD_QUERIES = {"framing": 4, "wall": 4, "map": 4, "ideas": 16, "tree": 12}
 
 
 def staged(room, key):
