@@ -20,10 +20,11 @@ GAP_Y = 6
 MARGIN = 14
 TRUNK_H = 90
 WIDTH = MARGIN * 2 + COLUMNS * CELL_W + (COLUMNS - 1) * GAP_X
-# Characters on one line of a leaf (13px type in a 204-unit box), two lines at most.
-LINE_CHARS = 30
+# Characters on one line of a leaf (14px type, about 7 units a character, in a 204-unit box),
+# two lines at most; a branch name (15px bold) gets fewer.
+LINE_CHARS = 26
 LINES = 2
-NAME_CHARS = 28
+NAME_CHARS = 22
 
 # Anchor cells (column, row from the top) for the first branches: low and near the trunk
 # first, alternating sides, then higher and further out.
