@@ -36,7 +36,7 @@ def test_it_never_overlaps_two_boxes(leaves):
     assert len(tree.leaves) == len(leaves)
     for i, one in enumerate(drawn):
         assert not one.overlaps(tree.trunk)
-        assert 0 <= one.x and one.x + one.w <= tree.width
+        assert one.x >= 0 and one.x + one.w <= tree.width
         assert tree.top <= one.y and one.y + one.h <= tree.top + tree.height
         for other in drawn[i + 1 :]:
             assert not one.overlaps(other), (one, other)
