@@ -27,6 +27,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from commitments.ideas import actions as ideas
+from commitments.tree import actions as tree
 from commitments.votes import actions as votes
 from journeys import actions as journeys
 from journeys.kinds import colour_choices, columns_of
@@ -221,6 +222,22 @@ ROUTES = {
         stage="ideas",
     ),
     "w/<int:pk>/votes/<int:vote_pk>/ballot/": Route(PARTICIPANT, stage="ideas"),
+    # The tree allows two each: Alice has written one, and may write another.
+    "w/<int:pk>/stages/<int:stage_pk>/commitments/new/": Route(
+        MEMBER, ("POST",), {"sentence": "commit", "text": "Répondre vite"}, stage="tree"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/commitments/<int:commitment_pk>/edit/": Route(
+        MEMBER,
+        ("POST",),
+        {"sentence": "relation", "target": "other", "target_name": "DRH", "text": "Un point"},
+        stage="tree",
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/commitments/<int:commitment_pk>/delete/": Route(
+        MEMBER, ("POST",), stage="tree"
+    ),
+    "workshops/<int:pk>/stages/<int:stage_pk>/tree/view/": Route(
+        FACILITATOR, ("POST",), {"view": "alliances"}, stage="tree"
+    ),
     "workshops/<int:pk>/report/": Route(FACILITATOR, ("POST",)),
     "workshops/<int:pk>/report/status/": Route(FACILITATOR),
     "workshops/<int:pk>/report/download/": Route(FACILITATOR),
@@ -297,7 +314,8 @@ class World:
 
         mine = self._furnish(self.workshop, self.alice, self.bruno)
         self.wall, self.map, self.postit, self.cluster, self.actor, self.flow = mine[:6]
-        self.ideas, self.ideas2, self.idea, self.other_idea, self.vote = mine[6:]
+        self.ideas, self.ideas2, self.idea, self.other_idea, self.vote = mine[6:11]
+        self.tree, self.commitment = mine[11:]
         theirs = self._furnish(self.other_workshop, self.olga, self.olga)
         (
             self.other_wall,
@@ -307,7 +325,10 @@ class World:
             self.other_actor,
             self.other_flow,
         ) = theirs[:6]
-        self.other_ideas, self.other_ideas2, _their_idea, _their_other, self.other_vote = theirs[6:]
+        self.other_ideas, self.other_ideas2, _their_idea, _their_other, self.other_vote = theirs[
+            6:11
+        ]
+        self.other_tree, self.other_commitment = theirs[11:]
         self.workshop.refresh_from_db()
         self.other_workshop.refresh_from_db()
         self.handler = Client().handler
@@ -351,6 +372,13 @@ class World:
         other_idea = ideas.add_idea(ideas_stage, participant=someone_else, text="Autre idée")
         vote = votes.open_vote(ideas_stage, budget=5, cap=3, double=True, item_type="idea")
         votes.add_dot(vote, participant=author, item=ref(other_idea))
+        tree_stage = actions.add_stage(
+            workshop, kind="tree", title="Arbre", duration_minutes=10, config={"per_person": 2}
+        )
+        actions.go_to_stage(workshop, tree_stage)
+        commitment = tree.add_commitment(
+            tree_stage, participant=author, sentence="commit", text=f"Engagement {self.SECRET}"
+        )
         actions.go_to_stage(workshop, wall)
         return (
             wall,
@@ -364,6 +392,8 @@ class World:
             idea,
             other_idea,
             vote,
+            tree_stage,
+            commitment,
         )
 
     def finish_report(self):
@@ -384,12 +414,12 @@ class World:
             workshop, stage = self.other_workshop, getattr(self, f"other_{stage_name}")
             postit, cluster = self.other_postit, self.other_cluster
             actor, flow, participant = self.other_actor, self.other_flow, self.olga
-            vote = self.other_vote
+            vote, commitment = self.other_vote, self.other_commitment
         else:
             workshop, stage = self.workshop, getattr(self, stage_name)
             postit, cluster = self.postit, self.cluster
             actor, flow, participant = self.actor, self.flow, self.bruno
-            vote = self.vote
+            vote, commitment = self.vote, self.commitment
         return {
             "pk": workshop.pk,
             "stage_pk": stage.pk,
@@ -399,6 +429,7 @@ class World:
             "flow_pk": flow.pk,
             "ref": str(actor.pk),
             "vote_pk": vote.pk,
+            "commitment_pk": commitment.pk,
             "token": workshop.join_token,
         }
 
@@ -627,11 +658,15 @@ def test_it_does_not_let_an_outsider_reach_this_workshop_through_their_own(world
 
 
 def test_it_lets_a_participant_touch_only_their_own_post_its(world):
-    """Bruno is in the room, but the post-it is Alice's."""
+    """Bruno is in the room, but the post-it (and the commitment) is Alice's."""
     for route in (
         "w/<int:pk>/postits/<int:postit_pk>/edit/",
         "w/<int:pk>/postits/<int:postit_pk>/delete/",
+        "w/<int:pk>/stages/<int:stage_pk>/commitments/<int:commitment_pk>/edit/",
+        "w/<int:pk>/stages/<int:stage_pk>/commitments/<int:commitment_pk>/delete/",
     ):
+        if ROUTES[route].stage == "tree":
+            make_current(world, "tree")
         with transaction.atomic():
             client = log_in_participant(Client(), world.bruno)
             before = fingerprint()
@@ -652,6 +687,7 @@ def _object_kwargs(route):
             "flow_pk",
             "ref",
             "vote_pk",
+            "commitment_pk",
         )
         if f":{name}>" in route
     }
