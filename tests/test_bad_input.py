@@ -282,6 +282,10 @@ MERGE = "workshops/<int:pk>/stages/<int:stage_pk>/ideas/merge/"
 OPEN_VOTE = "workshops/<int:pk>/stages/<int:stage_pk>/votes/open/"
 DOT = "w/<int:pk>/votes/<int:vote_pk>/dot/"
 UNDOT = "w/<int:pk>/votes/<int:vote_pk>/undot/"
+NEW_COMMITMENT = "w/<int:pk>/stages/<int:stage_pk>/commitments/new/"
+EDIT_COMMITMENT = "w/<int:pk>/stages/<int:stage_pk>/commitments/<int:commitment_pk>/edit/"
+DELETE_COMMITMENT = "w/<int:pk>/stages/<int:stage_pk>/commitments/<int:commitment_pk>/delete/"
+TREE_VIEW = "workshops/<int:pk>/stages/<int:stage_pk>/tree/view/"
 
 # (route, fields replacing the valid ones, English message expected or None)
 UNKNOWN_OR_WRONG = [
@@ -372,6 +376,36 @@ UNKNOWN_OR_WRONG = [
     (DOT, {"item": "<script>"}, "This item is no longer in the vote."),
     (DOT, {"budget": "third"}, "This vote has no such budget."),
     (UNDOT, {"budget": "second"}, "You have no dot on this item to take back."),
+    (NEW_COMMITMENT, {"text": ""}, "Complete the sentence."),
+    (NEW_COMMITMENT, {"text": "\u202e\u2066\x07"}, "Complete the sentence."),
+    (NEW_COMMITMENT, {"sentence": "both"}, "Choose one of the two sentences."),
+    (NEW_COMMITMENT, {"sentence": ""}, "Choose one of the two sentences."),
+    (NEW_COMMITMENT, {"sentence": "relation", "target": "x" * 500}, "Choose whom it is about."),
+    (
+        NEW_COMMITMENT,
+        {"sentence": "relation", "target": "mapping.actor:999999"},
+        "This actor is no longer on the map.",
+    ),
+    (
+        NEW_COMMITMENT,
+        {"sentence": "relation", "target": "other", "target_name": " \t "},
+        "Write the name of the service or person.",
+    ),
+    (
+        NEW_COMMITMENT,
+        {"sentence": "relation", "target": "journeys.postit:1"},
+        "This actor is no longer on the map.",
+    ),
+    (NEW_COMMITMENT, {"as_participant": "1"}, "Only the facilitator can write for someone else."),
+    (EDIT_COMMITMENT, {"text": ""}, "Complete the sentence."),
+    (
+        EDIT_COMMITMENT,
+        {"sentence": "relation", "target": "other", "target_name": ""},
+        "Write the name of the service or person.",
+    ),
+    (EDIT_COMMITMENT, {"target_name": "é" * 121}, None),
+    (TREE_VIEW, {"view": "pie"}, "Show the tree or the alliance map."),
+    (TREE_VIEW, {"view": ""}, "Show the tree or the alliance map."),
 ]
 
 
@@ -425,6 +459,9 @@ OVERSIZED = [
     (NEW_CHALLENGE, "text", 301, 300),
     (OPEN_VOTE, "first_label", 61, 60),
     (OPEN_VOTE, "second_label", 10_000, 60),
+    (NEW_COMMITMENT, "text", 301, 300),
+    (NEW_COMMITMENT, "text", 10_000, 300),
+    (EDIT_COMMITMENT, "text", 10_000, 300),
 ]
 
 
