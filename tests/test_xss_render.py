@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from commitments.ideas import actions as ideas
+from commitments.tree import actions as tree
 from commitments.votes import actions as votes
 from journeys import actions as journeys
 from journeys.models import PostIt
@@ -243,6 +244,27 @@ class XssRoom:
                 self.vote, participant=self.people[i + 1], item=ref(idea), budget="second"
             )
 
+        # The commitment tree: hostile commitments towards hostile actors and typed-in
+        # services, by hostile names, drawn in the tree's and the alliance map's SVG.
+        self.tree = actions.add_stage(
+            workshop, kind="tree", title=PAYLOADS[6], config={"per_person": 10}
+        )
+        actions.go_to_stage(workshop, self.tree)
+        for i, payload in enumerate(PAYLOADS[:24]):
+            fields = {"sentence": "commit"}
+            if i % 3 == 1:
+                fields = {"sentence": "relation", "target": ref(self.actors[i % len(self.actors)])}
+            elif i % 3 == 2:
+                fields = {"sentence": "relation", "target": "other", "target_name": SHORT[i][:120]}
+            tree.add_commitment(
+                self.tree,
+                participant=self.people[i % len(self.people)],
+                text=payload[:300],
+                **fields,
+            )
+        tree.show_view(self.tree, view="alliances")
+        tree.show_view(self.tree, view="tree")
+
         for stage in self.stages:
             actions.go_to_stage(workshop, stage)
         actions.go_to_stage(workshop, self.wall)
@@ -409,7 +431,7 @@ def test_it_keeps_every_field_inert_in_websocket_pushes_and_snapshots(xss):
             problems += _problems(f"event {event.seq} {event.type} ({audience})", html)
     workshop = Workshop.objects.select_related("current_stage").get(pk=room.workshop.pk)
     # (The other stages' live regions are in the frames of moving there, checked above.)
-    for stage in [room.wall, room.secret, room.map, room.ideas]:
+    for stage in [room.wall, room.secret, room.map, room.ideas, room.tree]:
         Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
         workshop.refresh_from_db()
         # (The projector's board is the console's without its tools.)
