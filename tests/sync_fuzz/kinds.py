@@ -2,10 +2,11 @@
 
 from tests.sync_fuzz import ideas as ideas_ops
 from tests.sync_fuzz import map as map_ops
+from tests.sync_fuzz import tree as tree_ops
 from tests.sync_fuzz import wall as wall_ops
 
 # Append yours (a new kind claims residues from the wall's).
-KINDS = {ops.name: ops for ops in (wall_ops.KIND, map_ops.KIND, ideas_ops.KIND)}
+KINDS = {ops.name: ops for ops in (wall_ops.KIND, map_ops.KIND, ideas_ops.KIND, tree_ops.KIND)}
 
 _claimed = [r for ops in KINDS.values() for r in ops.residues]
 assert len(_claimed) == len(set(_claimed)), "two fuzz kinds claim the same seeds"
@@ -13,6 +14,6 @@ assert set(_claimed) <= set(range(10)), "residues are seed % 10"
 
 
 def kind_of(seed):
-    """The kind a seed's run plays on: the map on seeds ending in 9, ideas on 4, else the wall."""
+    """The kind a seed's run plays on: the map on 9, ideas on 4, the tree on 6, else the wall."""
     residue = seed % 10
     return next((ops for ops in KINDS.values() if residue in ops.residues), wall_ops.KIND)
