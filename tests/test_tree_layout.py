@@ -44,8 +44,7 @@ def test_it_never_overlaps_two_boxes(leaves):
 
 def test_it_fits_forty_leaves_on_the_projector_without_growing():
     tree = layout.layout(spread(40, 9, 5))
-    assert tree.top == 0
-    assert tree.view_box == f"0 0 {layout.WIDTH} {tree.height}"
+    assert all(box.y >= 0 for box in boxes(tree))  # no row was added on top
     # Wider than tall, like the projector's 1280x720: shown whole, at most a little narrower.
     assert tree.width / tree.height >= 1.6
 
@@ -61,6 +60,14 @@ def test_it_keeps_every_leaf_where_it_was_when_one_is_added(seed):
         assert {k: (b.x, b.y) for k, b in after.branches if k in branches_before} == (
             branches_before
         )
+
+
+def test_it_frames_a_young_tree_closely_and_zooms_out_as_it_grows():
+    young, grown = layout.layout(spread(3, 2, 1)), layout.layout(spread(40, 9, 5))
+    assert young.width < grown.width and young.height < grown.height
+    assert young.trunk.y + young.trunk.h <= young.top + young.height  # the trunk is in view
+    empty = layout.layout([])
+    assert empty.width > 0 and empty.height > 0
 
 
 def test_it_places_the_same_leaves_the_same_way_every_time():

@@ -131,16 +131,23 @@ def anchor_of(index):
 
 @dataclass
 class Tree:
+    """The placed boxes, and the viewBox that frames them.
+
+    The viewBox is the boxes' bounding box: a young tree is drawn large and the
+    picture zooms out as it grows, while every box keeps its SVG coordinates.
+    """
+
     branches: list  # [(branch_key, Box)]
     leaves: list  # [(leaf_key, branch_key, Box)]
-    top: int  # the viewBox's top (negative when rows were added)
+    left: int
+    top: int  # negative when rows were added on top of the grid
     width: int
     height: int
     trunk: Box
 
     @property
     def view_box(self):
-        return f"0 {self.top} {self.width} {self.height}"
+        return f"{self.left} {self.top} {self.width} {self.height}"
 
 
 def layout(leaves):
@@ -160,5 +167,14 @@ def layout(leaves):
         placed.append((leaf_key, branch_key, cell_box(leaf_key, grid.nearest_free(anchor))))
     bottom = MARGIN + ROWS * (CELL_H + GAP_Y)
     trunk = Box("trunk", WIDTH // 2 - CELL_W // 2, bottom, CELL_W, TRUNK_H - MARGIN)
-    top = -grid.extra * (CELL_H + GAP_Y)
-    return Tree(branches, placed, top, WIDTH, bottom + TRUNK_H - top, trunk)
+    drawn = [box for _key, box in branches] + [box for _k, _b, box in placed]
+    # Without leaves, room for the first boughs above the trunk.
+    top = min((b.y for b in drawn), default=bottom - 3 * (CELL_H + GAP_Y)) - MARGIN
+    left = min((b.x for b in drawn), default=trunk.x - CELL_W) - MARGIN
+    right = max((b.x + b.w for b in drawn), default=trunk.x + 2 * CELL_W) + MARGIN
+    # At least four cells wide, so that a lone leaf is not drawn huge.
+    span = 4 * CELL_W + 3 * GAP_X + 2 * MARGIN
+    if right - left < span:
+        grow = span - (right - left)
+        left, right = left - grow // 2, right + grow - grow // 2
+    return Tree(branches, placed, left, top, right - left, bottom + TRUNK_H - top, trunk)
