@@ -141,11 +141,20 @@ def alliances(stage, commitments):
         {"name": t, "short": layout.short(t, 30), "y": top + row * i + row // 2}
         for i, t in enumerate(targets)
     ]
-    drawn = []
+    drawn, placed = [], []
     for (s, t), count in sorted(edges.items()):
-        # The count sits on its edge, further along for later targets: labels do not meet.
-        u = 0.3 + 0.4 * t / max(len(targets) - 1, 1)
-        lx, ly = _bezier(u, left[s]["y"], right[t]["y"])
+        # The count sits on its edge, at the first spot along it clear of the others'.
+        y1, y2 = left[s]["y"], right[t]["y"]
+        spots = [
+            0.5 + step * sign for step in (0, 0.06, 0.12, 0.18, 0.24, 0.3, 0.36) for sign in (1, -1)
+        ]
+        lx, ly = _bezier(0.5, y1, y2)
+        for u in spots:
+            x, y = _bezier(u, y1, y2)
+            if all((x - px) ** 2 + (y - py) ** 2 >= 28**2 for px, py in placed):
+                lx, ly = x, y
+                break
+        placed.append((lx, ly))
         drawn.append(
             {
                 "source": left[s],
