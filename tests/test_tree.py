@@ -162,7 +162,11 @@ def test_it_names_authors_on_a_named_stage(room, stage):
     add(stage, room.alice, "Engagement signé")
     frame = Event.objects.filter(type="commitments.commitment_added").get().frames["projector"]
     assert "— Alice" in frame
-    assert [r["author"] for r in tree_rows(stage)] == ["Alice"]
+    with translation.override("fr"):
+        rows = tree_rows(stage)
+    assert [(r["type"], r["category"], r["target"], r["text"], r["author"]) for r in rows] == [
+        ("engagement", "Je m’engage à…", "moi-même", "Engagement signé", "Alice")
+    ]
 
 
 def test_it_draws_the_alliance_map_from_organisations_or_profiles(room, stage, achats):

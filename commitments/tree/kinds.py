@@ -283,8 +283,8 @@ def tree_rows(stage):
     return [
         {
             "type": _("commitment"),
-            "category": c.branch_name,
-            "state": c.get_sentence_display(),
+            "category": c.get_sentence_display(),
+            "target": c.branch_name,
             "text": c.text,
             "author": "" if stage.anonymous or c.author is None else c.author.display_name,
             "created_at": c.created_at.isoformat(),
