@@ -233,3 +233,18 @@ def test_it_switches_the_projector_between_the_tree_and_the_alliances(room, stag
     assert "alliance-svg" in frame and "tree-svg" not in frame
     bad = client.post(url, {"view": "pie", "op_id": "tree-view-00002"}, **HTMX)
     assert bad.status_code == 400 and "Montrez l’arbre ou la carte" in bad.content.decode()
+
+
+def test_it_lets_a_commitment_to_a_deleted_actor_be_changed(room, stage, achats, client):
+    mine = add(stage, room.alice, sentence="relation", target=f"mapping.actor:{achats.pk}")
+    achats.delete()
+    log_in_participant(client, room.alice)
+    page = client.get(reverse("workshops:live", args=[room.workshop.pk])).content.decode()
+    form = page[page.index(f'id="commitment-{mine.pk}"') :]
+    assert 'name="target" value="other"' in form[: form.index("</form>")]
+    edit = reverse("commitments:edit_commitment", args=[room.workshop.pk, stage.pk, mine.pk])
+    fields = {"sentence": "relation", "target": "other", "target_name": "Achats"}
+    reply = client.post(edit, {**fields, "text": "Mieux", "op_id": "tree-edit-00002"}, **HTMX)
+    assert reply.status_code == 200
+    mine.refresh_from_db()
+    assert (mine.text, mine.target_name) == ("Mieux", "Achats")
