@@ -10,7 +10,7 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from workshops import methods, ratelimit
+from workshops import actions, methods, ratelimit
 from workshops.models import Event, Participant, Stage, TimerState, Workshop
 
 from .base import log_in_participant
@@ -541,7 +541,8 @@ def test_it_moves_everyone_to_a_stage(camille, room):
 
 
 def test_it_reveals_a_private_stage_and_hides_it_again(camille, room):
-    stage = room.workshop.stages.filter(private_writing=True).first()
+    # A wall of its own: the method's closing stage, once the private wall, is a tree now.
+    stage = actions.add_stage(room.workshop, kind="wall", title="En secret", private_writing=True)
     target = url("workshops:stage_reveal", room, stage_pk=stage.pk)
     camille.post(target, {"revealed": "1"})
     assert Stage.objects.get(pk=stage.pk).revealed
