@@ -162,6 +162,10 @@ def test_it_grows_the_projectors_tree_as_five_phones_commit(tree_room, shots):
     expect(phone.locator(".tree-target")).to_be_hidden()
     phone.locator("input[name=sentence][value=relation]").check()
     expect(phone.locator(".tree-target")).to_be_visible()
+    # A map actor is picked first; the typed name is asked for only for another service.
+    expect(phone.locator(".tree-target-name")).to_be_hidden()
+    phone.locator("form.tree-compose select[name=target]").select_option("other")
+    expect(phone.locator(".tree-target-name")).to_be_visible()
     for count, (name, _profile, sentence, whom, text) in enumerate(PEOPLE, 1):
         write(room.phones[name], sentence, whom, text)
         expect(projector.locator(".tree-leaf")).to_have_count(count, timeout=8_000)
