@@ -11,8 +11,10 @@ class CommitmentsConfig(AppConfig):
         from .promise import kinds as promise
         from .reciprocal import kinds as reciprocal
         from .sheets import kinds as sheets
+        from .tree import kinds as tree
 
         ideas.register_all()
         sheets.register_all()
         reciprocal.register_all()
         promise.register_all()
+        tree.register_all()

@@ -3,6 +3,7 @@ from django.urls import path
 from .ideas import views as ideas
 from .promise import views as promise
 from .reciprocal import views as reciprocal
+from .tree import views as tree
 from .votes import views as votes
 
 app_name = "commitments"
@@ -65,17 +66,37 @@ urlpatterns = [
     path(
         "w/<int:pk>/stages/<int:stage_pk>/promise/commitment/",
         promise.add_commitment,
-        name="add_commitment",
+        name="promise_add_commitment",
     ),
     path(
         "w/<int:pk>/stages/<int:stage_pk>/promise/commitment/remove/",
         promise.remove_commitment,
-        name="remove_commitment",
+        name="promise_remove_commitment",
     ),
     path("w/<int:pk>/stages/<int:stage_pk>/promise/sign/", promise.sign, name="sign"),
     path(
         "workshops/<int:pk>/stages/<int:stage_pk>/promises/<int:promise_pk>/poster.pdf",
         promise.poster_pdf,
         name="poster",
+    ),
+    path(
+        "w/<int:pk>/stages/<int:stage_pk>/commitments/new/",
+        tree.add_commitment,
+        name="add_commitment",
+    ),
+    path(
+        "w/<int:pk>/stages/<int:stage_pk>/commitments/<int:commitment_pk>/edit/",
+        tree.edit_commitment,
+        name="edit_commitment",
+    ),
+    path(
+        "w/<int:pk>/stages/<int:stage_pk>/commitments/<int:commitment_pk>/delete/",
+        tree.delete_commitment,
+        name="delete_commitment",
+    ),
+    path(
+        "workshops/<int:pk>/stages/<int:stage_pk>/tree/view/",
+        tree.show_view,
+        name="tree_view",
     ),
 ]

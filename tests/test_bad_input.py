@@ -308,6 +308,10 @@ NEW_PROMISE = "workshops/<int:pk>/stages/<int:stage_pk>/promises/new/"
 PARAGRAPH = "w/<int:pk>/stages/<int:stage_pk>/promise/paragraph/"
 KEEP = "w/<int:pk>/stages/<int:stage_pk>/promise/commitment/"
 SIGN_PROMISE = "w/<int:pk>/stages/<int:stage_pk>/promise/sign/"
+NEW_COMMITMENT = "w/<int:pk>/stages/<int:stage_pk>/commitments/new/"
+EDIT_COMMITMENT = "w/<int:pk>/stages/<int:stage_pk>/commitments/<int:commitment_pk>/edit/"
+DELETE_COMMITMENT = "w/<int:pk>/stages/<int:stage_pk>/commitments/<int:commitment_pk>/delete/"
+TREE_VIEW = "workshops/<int:pk>/stages/<int:stage_pk>/tree/view/"
 
 # (route, fields replacing the valid ones, English message expected or None)
 UNKNOWN_OR_WRONG = [
@@ -483,6 +487,36 @@ UNKNOWN_OR_WRONG = [
     (PARAGRAPH, {"promise": HUGE}, "This promise is no longer on the board."),
     (KEEP, {"text": ""}, "Write the way of working."),
     (SIGN_PROMISE, {"promise": "abc"}, "This promise is no longer on the board."),
+    (NEW_COMMITMENT, {"text": ""}, "Complete the sentence."),
+    (NEW_COMMITMENT, {"text": "\u202e\u2066\x07"}, "Complete the sentence."),
+    (NEW_COMMITMENT, {"sentence": "both"}, "Choose one of the two sentences."),
+    (NEW_COMMITMENT, {"sentence": ""}, "Choose one of the two sentences."),
+    (NEW_COMMITMENT, {"sentence": "relation", "target": "x" * 500}, "Choose whom it is about."),
+    (
+        NEW_COMMITMENT,
+        {"sentence": "relation", "target": "mapping.actor:999999"},
+        "This actor is no longer on the map.",
+    ),
+    (
+        NEW_COMMITMENT,
+        {"sentence": "relation", "target": "other", "target_name": " \t "},
+        "Write the name of the service or person.",
+    ),
+    (
+        NEW_COMMITMENT,
+        {"sentence": "relation", "target": "journeys.postit:1"},
+        "This actor is no longer on the map.",
+    ),
+    (NEW_COMMITMENT, {"as_participant": "1"}, "Only the facilitator can write for someone else."),
+    (EDIT_COMMITMENT, {"text": ""}, "Complete the sentence."),
+    (
+        EDIT_COMMITMENT,
+        {"sentence": "relation", "target": "other", "target_name": ""},
+        "Write the name of the service or person.",
+    ),
+    (EDIT_COMMITMENT, {"target_name": "é" * 121}, None),
+    (TREE_VIEW, {"view": "pie"}, "Show the tree or the alliance map."),
+    (TREE_VIEW, {"view": ""}, "Show the tree or the alliance map."),
 ]
 
 
@@ -557,6 +591,9 @@ OVERSIZED = [
     (NEW_PROMISE, "client", 121, 120),
     (PARAGRAPH, "text", 301, 300),
     (KEEP, "text", 161, 160),
+    (NEW_COMMITMENT, "text", 301, 300),
+    (NEW_COMMITMENT, "text", 10_000, 300),
+    (EDIT_COMMITMENT, "text", 10_000, 300),
 ]
 
 

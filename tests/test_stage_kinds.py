@@ -20,6 +20,7 @@ from commitments.promise import actions as promise
 from commitments.reciprocal import actions as reciprocal
 from commitments.sheets import actions as sheets
 from commitments.sheets.kinds import sheets_of
+from commitments.tree import actions as tree
 from commitments.votes import actions as votes
 from journeys import actions as journeys
 from journeys.journey import actions as journey
@@ -323,6 +324,45 @@ def promise_session(room, stage):
     return "Nous répondons en 48 h."
 
 
+def tree_session(room, stage):
+    the_map = room.workshop.stages.get(kind="map")
+    achats = mapping.add_actor(
+        the_map, participant=None, name="Contrat <b>achats</b>", circle="suppliers"
+    )
+    mine = tree.add_commitment(
+        stage, participant=room.alice, sentence="commit", text="Répondre sous deux jours"
+    )
+    tree.add_commitment(
+        stage,
+        participant=room.bruno,
+        sentence="relation",
+        target=f"mapping.actor:{achats.pk}",
+        text="Des <b>pièces</b> complètes",
+    )
+    tree.add_commitment(
+        stage,
+        participant=None,
+        sentence="relation",
+        target="other",
+        target_name="La DRH",
+        text="Un point par mois",
+    )
+    tree.edit_commitment(
+        stage,
+        participant=room.alice,
+        commitment=mine.pk,
+        sentence="relation",
+        target="other",
+        target_name="L'accueil",
+        text="Répondre sous deux jours ouvrés",
+    )
+    gone = tree.add_commitment(stage, participant=None, sentence="commit", text="À retirer")
+    tree.delete_commitment(stage, participant=None, commitment=gone.pk)
+    tree.show_view(stage, view="alliances")
+    tree.show_view(stage, view="tree")
+    return "Répondre sous deux jours ouvrés"
+
+
 SESSIONS = {
     "framing": wall_session,
     "wall": wall_session,
@@ -334,6 +374,7 @@ SESSIONS = {
     "actions": actions_session,
     "reciprocal": reciprocal_session,
     "promise": promise_session,
+    "tree": tree_session,
 }
 # The console's live region, on a board the session furnished: stages, the people without a
 # phone the console writes for, then the kind's own reads. A kind that reads per object
@@ -351,6 +392,7 @@ BOARD_QUERIES = {
     "actions": 7,
     "reciprocal": 16,
     "promise": 6,
+    "tree": 12,
 }
 
 
@@ -479,13 +521,14 @@ WRITE_QUERIES = {
         ("commitments.paragraph_written", 35),
         ("commitments.paragraph_written", 35),
         ("commitments.paragraph_written", 31),
-        ("commitments.commitment_added", 25),
-        ("commitments.commitment_added", 25),
-        ("commitments.commitment_removed", 24),
+        ("commitments.way_of_working_added", 25),
+        ("commitments.way_of_working_added", 25),
+        ("commitments.way_of_working_removed", 24),
         ("commitments.promise_signed", 27),
         ("commitments.promise_signed", 27),
         ("commitments.promise_unsigned", 24),
     ],
+    "tree": [],
 }
 
 

@@ -62,7 +62,8 @@ def go_to(room, index):
 
 
 def private_stage(room):
-    stage = next(s for s in room.workshop.stages.all() if s.private_writing)
+    # A wall of its own: the method's closing stage, once the private wall, is a tree now.
+    stage = actions.add_stage(room.workshop, kind="wall", title="En secret", private_writing=True)
     actions.go_to_stage(room.workshop, stage)
     stage.refresh_from_db()
     assert stage.is_hidden

@@ -37,7 +37,8 @@ def write(room, participant, text, stage=None):
 
 
 def private_stage(room):
-    stage = room.workshop.stages.filter(private_writing=True).first()
+    # A wall of its own: the method's closing stage, once the private wall, is a tree now.
+    stage = actions.add_stage(room.workshop, kind="wall", title="En secret", private_writing=True)
     actions.go_to_stage(room.workshop, stage)
     return stage
 

@@ -21,6 +21,7 @@ from commitments.reciprocal import actions as reciprocal
 from commitments.sheets import actions as sheets
 from commitments.sheets.kinds import sheets_of
 from commitments.sheets.models import ActionSheet
+from commitments.tree import actions as tree
 from commitments.votes import actions as votes
 from journeys import actions as journeys
 from journeys.journey import actions as journey
@@ -433,6 +434,26 @@ class XssRoom:
             )
         for person in self.people[:3]:
             promise.sign(self.promise_stage, participant=person, promise=self.promise.pk)
+        # The commitment tree: hostile commitments towards hostile actors and typed-in
+        # services, by hostile names, drawn in the tree's and the alliance map's SVG.
+        self.tree = actions.add_stage(
+            workshop, kind="tree", title=PAYLOADS[6], config={"per_person": 10}
+        )
+        actions.go_to_stage(workshop, self.tree)
+        for i, payload in enumerate(PAYLOADS[:24]):
+            fields = {"sentence": "commit"}
+            if i % 3 == 1:
+                fields = {"sentence": "relation", "target": ref(self.actors[i % len(self.actors)])}
+            elif i % 3 == 2:
+                fields = {"sentence": "relation", "target": "other", "target_name": SHORT[i][:120]}
+            tree.add_commitment(
+                self.tree,
+                participant=self.people[i % len(self.people)],
+                text=payload[:300],
+                **fields,
+            )
+        tree.show_view(self.tree, view="alliances")
+        tree.show_view(self.tree, view="tree")
 
         for stage in self.stages:
             actions.go_to_stage(workshop, stage)
@@ -627,6 +648,7 @@ def test_it_keeps_every_field_inert_in_websocket_pushes_and_snapshots(xss):
         room.sheets,
         room.table,
         room.promise_stage,
+        room.tree,
     ]:
         Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
         workshop.refresh_from_db()

@@ -19,9 +19,9 @@ from .models import (
     MAX_PARAGRAPHS,
     MAX_PROMISES,
     PARAGRAPH_MAX_LENGTH,
-    Commitment,
     Paragraph,
     Promise,
+    PromiseCommitment,
     PromiseSignature,
 )
 
@@ -108,7 +108,7 @@ def add_commitment(stage, *, participant, promise, text, op_id=None):
         **_PROMISE,
     ) as w:
         if w.prior:
-            return Commitment.objects.filter(pk=w.prior.payload.get("commitment")).first()
+            return PromiseCommitment.objects.filter(pk=w.prior.payload.get("commitment")).first()
         promise = _promise(w.stage, promise)
         text = " ".join(
             clean_text(text, COMMITMENT_MAX_LENGTH, empty=_("Write the way of working.")).split()
@@ -119,11 +119,13 @@ def add_commitment(stage, *, participant, promise, text, op_id=None):
                 % {"count": MAX_COMMITMENTS},
                 status=409,
             )
-        commitment = Commitment.objects.create(promise=promise, text=text, author=participant)
+        commitment = PromiseCommitment.objects.create(
+            promise=promise, text=text, author=participant
+        )
         emit_stage(
             w.workshop,
             w.stage,
-            "commitments.commitment_added",
+            "commitments.way_of_working_added",
             {"commitment": commitment.pk},
             op_id,
             participant,
@@ -145,13 +147,15 @@ def remove_commitment(stage, *, participant, commitment, op_id=None):
         if w.prior:
             return None
         try:
-            found = Commitment.objects.get(promise__stage=w.stage, pk=int(commitment))
-        except (TypeError, ValueError, OverflowError, Commitment.DoesNotExist):
+            found = PromiseCommitment.objects.get(promise__stage=w.stage, pk=int(commitment))
+        except (TypeError, ValueError, OverflowError, PromiseCommitment.DoesNotExist):
             raise ActionError(_("This way of working is no longer there."), status=404) from None
         if participant is not None and found.author_id != participant.pk:
             raise ActionError(_("Only its author or the facilitator can remove it."), status=403)
         found.delete()
-        emit_stage(w.workshop, w.stage, "commitments.commitment_removed", {}, op_id, participant)
+        emit_stage(
+            w.workshop, w.stage, "commitments.way_of_working_removed", {}, op_id, participant
+        )
     return None
 
 

@@ -11,9 +11,9 @@ from .models import (
     MAX_COMMITMENTS,
     MAX_PARAGRAPHS,
     MIN_COMMITMENTS,
-    Commitment,
     Paragraph,
     Promise,
+    PromiseCommitment,
     PromiseSignature,
 )
 
@@ -23,7 +23,9 @@ TEMPLATE = "commitments/promise/promise.html"
 def build_promises(stage, audience="report", participant=None):
     promises = list(Promise.objects.filter(stage=stage))
     paragraphs = list(Paragraph.objects.filter(promise__stage=stage).select_related("edited_by"))
-    commitments = list(Commitment.objects.filter(promise__stage=stage).select_related("author"))
+    commitments = list(
+        PromiseCommitment.objects.filter(promise__stage=stage).select_related("author")
+    )
     signatures = list(
         PromiseSignature.objects.filter(promise__stage=stage).select_related("participant")
     )
@@ -111,7 +113,7 @@ def promise_clean_config(config):
 
 def promise_owners(stage):
     owners = {}
-    for commitment in Commitment.objects.filter(promise__stage=stage, author__isnull=False):
+    for commitment in PromiseCommitment.objects.filter(promise__stage=stage, author__isnull=False):
         owners.setdefault(commitment.author_id, []).append(commitment.pk)
     # Minus the signature's id: the signatories' list marks one's own line (promise.html).
     for signature in PromiseSignature.objects.filter(promise__stage=stage):
@@ -122,7 +124,7 @@ def promise_owners(stage):
 def promise_items(stage):
     return [
         Item(ref(c), "promise_commitment", c.text, stage.pk, c.author_id, c)
-        for c in Commitment.objects.filter(promise__stage=stage)
+        for c in PromiseCommitment.objects.filter(promise__stage=stage)
     ]
 
 
@@ -173,9 +175,9 @@ def promise_import(stage, data, people):
             )
         for commitment in item.get("commitments") or []:
             store(
-                Commitment(
+                PromiseCommitment(
                     promise=promise,
-                    text=text_of(commitment, "text", Commitment, required=True),
+                    text=text_of(commitment, "text", PromiseCommitment, required=True),
                     author=people.get(commitment.get("author")),
                 )
             )

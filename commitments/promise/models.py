@@ -78,7 +78,7 @@ class Paragraph(models.Model):
         self.edited_by = participant
 
 
-class Commitment(models.Model):
+class PromiseCommitment(models.Model):
     """A way of working that keeps the promise (three to five per promise)."""
 
     promise = models.ForeignKey(Promise, on_delete=models.CASCADE, related_name="commitments")

@@ -6,6 +6,7 @@ from tests.sync_fuzz import map as map_ops
 from tests.sync_fuzz import reciprocal as reciprocal_ops
 from tests.sync_fuzz import sheets as sheet_ops
 from tests.sync_fuzz import tensions as tension_ops
+from tests.sync_fuzz import tree as tree_ops
 from tests.sync_fuzz import wall as wall_ops
 
 # Append yours (a new kind claims residues from the wall's).
@@ -19,6 +20,7 @@ KINDS = {
         tension_ops.KIND,
         sheet_ops.KIND,
         reciprocal_ops.KIND,
+        tree_ops.KIND,
     )
 }
 
