@@ -396,10 +396,8 @@ def map_items(stage):
     items = [
         Item(ref(f), "flow", f.label, stage.pk, f.author_id, f, mark=f.rating)
         for f in Flow.objects.filter(stage=stage).select_related("source", "target")
-    ] + [
-        Item(ref(actor), "actor", actor.name, stage.pk, actor.author_id, actor)
-        for actor in Actor.objects.filter(stage=stage)
     ]
+    # The services around the centre (the centre is "us": the tree's SELF branch).
     items += [
         Item(ref(a), "actor", a.name, stage.pk, a.author_id, a, mark=a.circle)
         for a in Actor.objects.filter(stage=stage).order_by("slot", "pk")

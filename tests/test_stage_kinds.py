@@ -387,10 +387,10 @@ BOARD_QUERIES = {
     "wall": 6,
     "map": 6,
     "tensions": 7,
-    "ideas": 15,  # the map offers its actors as items too (one query on its stage)
+    "ideas": 16,  # every kind with items offers them (one query each), the map its actors
     "journey": 8,
     "actions": 7,
-    "reciprocal": 16,
+    "reciprocal": 17,
     "promise": 6,
     "tree": 12,
 }
@@ -428,18 +428,18 @@ WRITE_QUERIES = {
     # with every other stage's challenges and post-its: a candidate for a cheaper
     # fragment (docs/ideas-and-votes.md). A dot redraws only the counts and ballot.
     "ideas": [
-        ("commitments.challenge_added", 53),
-        ("commitments.idea_added", 58),
-        ("commitments.idea_added", 53),
-        ("commitments.idea_added", 58),
-        ("commitments.vote_opened", 74),
+        ("commitments.challenge_added", 56),
+        ("commitments.idea_added", 61),
+        ("commitments.idea_added", 56),
+        ("commitments.idea_added", 61),
+        ("commitments.vote_opened", 77),
         ("commitments.dot_added", 22),
         ("commitments.dot_added", 22),
         ("commitments.dot_added", 22),
         ("commitments.dot_removed", 21),
         ("commitments.dot_added", 22),
-        ("commitments.ideas_merged", 66),
-        ("commitments.vote_closed", 57),
+        ("commitments.ideas_merged", 69),
+        ("commitments.vote_closed", 60),
     ],
     # Every journey write redraws the grid, heat-map and curves for the console and the
     # projector (and a tick that has each phone fetch its own panel): a candidate for
@@ -501,19 +501,19 @@ WRITE_QUERIES = {
     # The table redraws whole for the three audiences (its rows, holders and the map's
     # actors): one query per row and audience, so ~60 a write; a table write is rare.
     "reciprocal": [
-        ("workshops.stage_added", 63),
+        ("workshops.stage_added", 66),
         ("mapping.actor_added", 10),
         ("mapping.actor_added", 10),
-        ("commitments.rows_prefilled", 98),
-        ("commitments.row_added", 65),
-        ("commitments.row_taken", 66),
-        ("commitments.row_taken", 66),
-        ("commitments.cell_written", 69),
-        ("commitments.cell_written", 69),
-        ("commitments.cell_written", 68),
-        ("commitments.meeting_recorded", 69),
+        ("commitments.rows_prefilled", 102),
+        ("commitments.row_added", 68),
+        ("commitments.row_taken", 69),
+        ("commitments.row_taken", 69),
+        ("commitments.cell_written", 72),
+        ("commitments.cell_written", 72),
+        ("commitments.cell_written", 71),
+        ("commitments.meeting_recorded", 72),
         ("mapping.actor_edited", 9),
-        ("commitments.follow_up_set", 62),
+        ("commitments.follow_up_set", 65),
     ],
     "promise": [
         ("commitments.promise_added", 25),
@@ -528,7 +528,18 @@ WRITE_QUERIES = {
         ("commitments.promise_signed", 27),
         ("commitments.promise_unsigned", 24),
     ],
-    "tree": [],
+    # A commitment redraws the tree (and the alliance map) for the three audiences.
+    "tree": [
+        ("mapping.actor_added", 10),
+        ("commitments.commitment_added", 47),
+        ("commitments.commitment_added", 58),
+        ("commitments.commitment_added", 46),
+        ("commitments.commitment_edited", 46),
+        ("commitments.commitment_added", 46),
+        ("commitments.commitment_deleted", 46),
+        ("commitments.tree_view", 44),
+        ("commitments.tree_view", 44),
+    ],
 }
 
 
@@ -652,7 +663,7 @@ def test_it_honours_writable_for_a_kind_nobody_writes_on(room):
     ):
         pass
     assert refused.value.status == 409
-    wall = next(s for s in workshop.stages.all() if s.kind == "wall")
+    wall = next(s for s in workshop.stages.all() if s.kind in ("wall", "framing"))
     actions.go_to_stage(workshop, wall)
     workshop = Workshop.objects.select_related("current_stage").get(pk=workshop.pk)
     html, _own = render_regions(workshop, "participant", room.alice, is_done=False)
