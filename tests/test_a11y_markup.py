@@ -7,23 +7,12 @@ from django.urls import reverse
 from journeys import actions as wall_actions
 from workshops import actions
 
-from .base import log_in_participant
+from .base import action_wall, log_in_participant
 
 
 def test_it_shows_no_lone_symbol_on_a_wall_without_colour_choices(client, room):
-    # A wall whose columns have their colours, and no colour to pick (Diagnostic's own
-    # walls became a matrix, action sheets and a tree: the room gets one of its own).
-    stage = actions.add_stage(
-        room.workshop,
-        kind="wall",
-        title="Co-construction d’actions",
-        config={
-            "columns": [
-                {"key": "contribution", "label": "Améliorer notre contribution", "colour": "yellow"},
-                {"key": "clarify", "label": "Clarifier offre et attentes", "colour": "blue"},
-            ]
-        },
-    )
+    # A wall whose columns have their colours, and no colour to pick.
+    stage = action_wall(room)
     assert not stage.config.get("colours")
     assert len({c["colour"] for c in stage.config["columns"]}) > 1
     actions.go_to_stage(room.workshop, stage)
