@@ -378,3 +378,26 @@ def test_it_brings_back_rows_pairs_links_meetings_paragraphs_and_signatures(
     assert new_promise.paragraphs.get().edited_by.display_name == "Bruno"
     assert [s.participant.display_name for s in new_promise.signatures.all()] == ["Alice"]
     assert Workshop.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    "public_url, link",
+    [("", None), ("https://atelier.example.fr", "https://atelier.example.fr/workshops/")],
+)
+def test_the_report_links_the_poster_only_by_its_whole_address(
+    room, promise_stage, settings, public_url, link
+):
+    # A relative link in a PDF leads nowhere: without PUBLIC_URL the report says where to
+    # find the poster in words.
+    from workshops.exports.report import report_context
+
+    settings.PUBLIC_URL = public_url
+    promise.add_promise(promise_stage, client="Service RH")
+    section = next(
+        s for s in report_context(room.workshop)["sections"] if s["stage"].pk == promise_stage.pk
+    )
+    hrefs = re.findall(r'href="([^"]*)"', section["body"])
+    if link is None:
+        assert hrefs == [] and "à cette étape" in section["body"]
+    else:
+        assert len(hrefs) == 1 and hrefs[0].startswith(link) and hrefs[0].endswith("poster.pdf")

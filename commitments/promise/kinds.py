@@ -61,7 +61,8 @@ def promise_report_context(stage):
 
     context = build_promises(stage)
     for promise in context["promises"]:
-        promise.poster_url = settings.PUBLIC_URL + reverse(
+        # A link in a PDF needs the whole address: without PUBLIC_URL, only the words.
+        promise.poster_url = settings.PUBLIC_URL and settings.PUBLIC_URL + reverse(
             "commitments:poster", args=[stage.workshop_id, stage.pk, promise.pk]
         )
     return context
