@@ -105,7 +105,7 @@ def build_tree(stage, audience="report", participant=None):
         "commitments": commitments,
         "tree": drawn,
         "trunk_name": trunk,
-        "trunk_short": layout.short(trunk, 26),
+        "trunk_short": layout.short(trunk, 30),
         "branches": branches,
         "leaves": leaves,
         "alliances": alliances(stage, commitments),

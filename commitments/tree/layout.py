@@ -19,6 +19,7 @@ GAP_X = 8
 GAP_Y = 6
 MARGIN = 14
 TRUNK_H = 90
+TRUNK_W = CELL_W * 3 // 2
 WIDTH = MARGIN * 2 + COLUMNS * CELL_W + (COLUMNS - 1) * GAP_X
 # Characters on one line of a leaf (14px type, about 7 units a character, in a 204-unit box),
 # two lines at most; a branch name (15px bold) gets fewer.
@@ -166,12 +167,13 @@ def layout(leaves):
         anchor = anchor_of(branch_index[branch_key])
         placed.append((leaf_key, branch_key, cell_box(leaf_key, grid.nearest_free(anchor))))
     bottom = MARGIN + ROWS * (CELL_H + GAP_Y)
-    trunk = Box("trunk", WIDTH // 2 - CELL_W // 2, bottom, CELL_W, TRUNK_H - MARGIN)
+    # The trunk's label is wider than a cell: the observed service's name must read whole.
+    trunk = Box("trunk", WIDTH // 2 - TRUNK_W // 2, bottom, TRUNK_W, TRUNK_H - MARGIN)
     drawn = [box for _key, box in branches] + [box for _k, _b, box in placed]
     # Without leaves, room for the first boughs above the trunk.
     top = min((b.y for b in drawn), default=bottom - 3 * (CELL_H + GAP_Y)) - MARGIN
-    left = min((b.x for b in drawn), default=trunk.x - CELL_W) - MARGIN
-    right = max((b.x + b.w for b in drawn), default=trunk.x + 2 * CELL_W) + MARGIN
+    left = min((b.x for b in [*drawn, trunk]), default=trunk.x) - MARGIN
+    right = max((b.x + b.w for b in [*drawn, trunk]), default=trunk.x + trunk.w) + MARGIN
     # At least four cells wide, so that a lone leaf is not drawn huge.
     span = 4 * CELL_W + 3 * GAP_X + 2 * MARGIN
     if right - left < span:
