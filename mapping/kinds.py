@@ -391,11 +391,19 @@ def map_owners(stage):
 
 
 def map_items(stage):
-    """The map's flows, for votes and promotion (a flow in friction becomes a tension)."""
-    return [
+    """The map's flows, for votes and promotion (a flow in friction becomes a tension), and its
+    actors (marked with their circle), for the tables that list the services in interaction."""
+    items = [
         Item(ref(f), "flow", f.label, stage.pk, f.author_id, f, mark=f.rating)
         for f in Flow.objects.filter(stage=stage).select_related("source", "target")
     ]
+    # The services around the centre (the centre is "us": the tree's SELF branch).
+    items += [
+        Item(ref(a), "actor", a.name, stage.pk, a.author_id, a, mark=a.circle)
+        for a in Actor.objects.filter(stage=stage).order_by("slot", "pk")
+        if a.circle != "centre" and a.name
+    ]
+    return items
 
 
 def register_all():

@@ -57,6 +57,28 @@ class Room:
         return self.workshop.current_stage
 
 
+def action_wall(room):
+    """A public, named wall of the room with several coloured columns, made on first use
+    (Diagnostic's own walls became a matrix, action sheets and a tree)."""
+    found = room.workshop.stages.filter(kind="wall", title="Co-construction d’actions").first()
+    return found or actions.add_stage(
+        room.workshop,
+        kind="wall",
+        title="Co-construction d’actions",
+        config={
+            "columns": [
+                {
+                    "key": "contribution",
+                    "label": "Améliorer notre contribution",
+                    "colour": "yellow",
+                },
+                {"key": "clarify", "label": "Clarifier offre et attentes", "colour": "blue"},
+                {"key": "action_sheets", "label": "Fiches-actions", "colour": "green"},
+            ]
+        },
+    )
+
+
 def log_in_participant(client, participant):
     session = client.session
     known = dict(session.get(SESSION_KEY) or {})

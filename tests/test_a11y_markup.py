@@ -7,17 +7,13 @@ from django.urls import reverse
 from journeys import actions as wall_actions
 from workshops import actions
 
-from .base import log_in_participant
+from .base import action_wall, log_in_participant
 
 
 def test_it_shows_no_lone_symbol_on_a_wall_without_colour_choices(client, room):
-    # A wall of Diagnostic whose columns have their colours, and no colour to pick (its
-    # "Co-construction d'actions" stage, since its tension analysis became a matrix).
-    stage = next(
-        s
-        for s in room.workshop.stages.all()
-        if s.kind == "wall" and not s.config.get("colours") and len(s.config["columns"]) > 1
-    )
+    # A wall whose columns have their colours, and no colour to pick.
+    stage = action_wall(room)
+    assert not stage.config.get("colours")
     assert len({c["colour"] for c in stage.config["columns"]}) > 1
     actions.go_to_stage(room.workshop, stage)
     wall_actions.add_postit(

@@ -27,7 +27,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from commitments.ideas import actions as ideas
+from commitments.promise import actions as promise
+from commitments.reciprocal import actions as reciprocal
 from commitments.sheets import actions as sheets
+from commitments.tree import actions as tree
 from commitments.votes import actions as votes
 from journeys import actions as journeys
 from journeys.journey import actions as journey
@@ -325,7 +328,81 @@ ROUTES = {
     ),
     "w/<int:pk>/sheets/<int:sheet_pk>/calendar.ics": Route(MEMBER, stage="sheets"),
     "workshops/<int:pk>/sheets/calendar.ics": Route(FACILITATOR),
+    # The tree allows two each: Alice has written one, and may write another.
+    "w/<int:pk>/stages/<int:stage_pk>/commitments/new/": Route(
+        MEMBER, ("POST",), {"sentence": "commit", "text": "Répondre vite"}, stage="tree"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/commitments/<int:commitment_pk>/edit/": Route(
+        MEMBER,
+        ("POST",),
+        {"sentence": "relation", "target": "other", "target_name": "DRH", "text": "Un point"},
+        stage="tree",
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/commitments/<int:commitment_pk>/delete/": Route(
+        MEMBER, ("POST",), stage="tree"
+    ),
+    "workshops/<int:pk>/stages/<int:stage_pk>/tree/view/": Route(
+        FACILITATOR, ("POST",), {"view": "alliances"}, stage="tree"
+    ),
     "workshops/<int:pk>/report/": Route(FACILITATOR, ("POST",)),
+    # The table of reciprocal commitments: Alice holds `world.row`; `world.empty_row` is empty.
+    "workshops/<int:pk>/stages/<int:stage_pk>/rows/new/": Route(
+        FACILITATOR, ("POST",), {"label": "Service achats"}, stage="reciprocal"
+    ),
+    "workshops/<int:pk>/stages/<int:stage_pk>/rows/prefill/": Route(
+        FACILITATOR, ("POST",), {"circle": "clients"}, stage="reciprocal"
+    ),
+    "workshops/<int:pk>/stages/<int:stage_pk>/rows/remove/": Route(
+        FACILITATOR, ("POST",), lambda world: {"row": world.empty_row.pk}, stage="reciprocal"
+    ),
+    "workshops/<int:pk>/stages/<int:stage_pk>/rows/follow-up/": Route(
+        FACILITATOR, ("POST",), {"open": "1"}, stage="reciprocal"
+    ),
+    # Taking a row, and signing, are a phone's own acts: the facilitator is refused (403).
+    "w/<int:pk>/stages/<int:stage_pk>/rows/take/": Route(
+        PARTICIPANT, ("POST",), lambda world: {"row": world.empty_row.pk}, stage="reciprocal"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/rows/leave/": Route(
+        PARTICIPANT, ("POST",), stage="reciprocal"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/rows/cell/": Route(
+        MEMBER,
+        ("POST",),
+        lambda world: {"row": world.row.pk, "field": "acceptable", "text": "Un délai tenu"},
+        stage="reciprocal",
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/rows/meeting/": Route(
+        MEMBER,
+        ("POST",),
+        lambda world: {"row": world.row.pk, "met": "1", "feedback": "Vu"},
+        stage="reciprocal",
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/suivi/": Route(MEMBER, stage="reciprocal"),
+    # The service promise and its poster.
+    "workshops/<int:pk>/stages/<int:stage_pk>/promises/new/": Route(
+        FACILITATOR, ("POST",), {"client": "Service achats"}, stage="promise_stage"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/promise/paragraph/": Route(
+        MEMBER,
+        ("POST",),
+        lambda world: {"promise": world.promise.pk, "position": "0", "text": "Nous répondons."},
+        stage="promise_stage",
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/promise/commitment/": Route(
+        MEMBER,
+        ("POST",),
+        lambda world: {"promise": world.promise.pk, "text": "Rappeler sous 24 h"},
+        stage="promise_stage",
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/promise/commitment/remove/": Route(
+        MEMBER, ("POST",), lambda world: {"commitment": world.way.pk}, stage="promise_stage"
+    ),
+    "w/<int:pk>/stages/<int:stage_pk>/promise/sign/": Route(
+        PARTICIPANT, ("POST",), lambda world: {"promise": world.promise.pk}, stage="promise_stage"
+    ),
+    "workshops/<int:pk>/stages/<int:stage_pk>/promises/<int:promise_pk>/poster.pdf": Route(
+        FACILITATOR, stage="promise_stage"
+    ),
     "workshops/<int:pk>/report/status/": Route(FACILITATOR),
     "workshops/<int:pk>/report/download/": Route(FACILITATOR),
     "workshops/<int:pk>/export.json": Route(FACILITATOR),
@@ -406,7 +483,8 @@ class World:
             self.workshop, self.alice
         )
         self.red, self.tensions, self.tension, self.cause, self.opportunity = mine[11:16]
-        self.sheets, self.sheet, self.paul = mine[16:]
+        self.sheets, self.sheet, self.paul = mine[16:19]
+        self.tree, self.commitment = mine[19:]
         theirs = self._furnish(self.other_workshop, self.olga, self.olga)
         (
             self.other_journey,
@@ -432,7 +510,24 @@ class World:
             self.other_cause,
             self.other_opportunity,
         ) = theirs[11:16]
-        self.other_sheets, self.other_sheet, self.other_paul = theirs[16:]
+        self.other_sheets, self.other_sheet, self.other_paul = theirs[16:19]
+        self.other_tree, self.other_commitment = theirs[19:]
+        (
+            self.reciprocal,
+            self.row,
+            self.empty_row,
+            self.promise_stage,
+            self.promise,
+            self.way,  # a way of working of the promise's
+        ) = self._furnish_commitments(self.workshop, self.alice)
+        (
+            self.other_reciprocal,
+            _their_row,
+            _their_empty,
+            self.other_promise_stage,
+            self.other_promise,
+            _their_commitment,
+        ) = self._furnish_commitments(self.other_workshop, self.olga)
         self.workshop.refresh_from_db()
         self.other_workshop.refresh_from_db()
         self.handler = Client().handler
@@ -476,6 +571,13 @@ class World:
         other_idea = ideas.add_idea(ideas_stage, participant=someone_else, text="Autre idée")
         vote = votes.open_vote(ideas_stage, budget=5, cap=3, double=True, item_type="idea")
         votes.add_dot(vote, participant=author, item=ref(other_idea))
+        tree_stage = actions.add_stage(
+            workshop, kind="tree", title="Arbre", duration_minutes=10, config={"per_person": 2}
+        )
+        actions.go_to_stage(workshop, tree_stage)
+        commitment = tree.add_commitment(
+            tree_stage, participant=author, sentence="commit", text=f"Engagement {self.SECRET}"
+        )
         actions.go_to_stage(workshop, wall)
         # The tension matrix, and a red post-it it may take.
         red = journeys.add_postit(
@@ -511,6 +613,8 @@ class World:
             sheets_stage,
             sheet,
             paul,
+            tree_stage,
+            commitment,
         )
 
     def _journey(self, workshop, author):
@@ -541,6 +645,26 @@ class World:
         actions.go_to_stage(workshop, wall)
         return stage, situation, step, postit
 
+    def _furnish_commitments(self, workshop, author):
+        """A reciprocal table (a row the author holds, an empty one) and a promise."""
+        table = actions.add_stage(workshop, kind="reciprocal", title="Engagements")
+        promise_stage = actions.add_stage(workshop, kind="promise", title="Promesse")
+        row = reciprocal.add_row(table, label=f"Service {self.SECRET}")
+        empty = reciprocal.add_row(table, label="Service vide")
+        Workshop.objects.filter(pk=workshop.pk).update(current_stage=table)
+        reciprocal.take_row(table, participant=author, row=row.pk)
+        reciprocal.write_cell(
+            table, participant=author, row=row.pk, field="we_commit", text=self.SECRET
+        )
+        whole = promise.add_promise(promise_stage, client="")
+        Workshop.objects.filter(pk=workshop.pk).update(current_stage=promise_stage)
+        commitment = promise.add_commitment(
+            promise_stage, participant=author, promise=whole.pk, text=f"Tenir {self.SECRET}"
+        )
+        wall = workshop.stages.get(kind="wall", title="Mur")
+        Workshop.objects.filter(pk=workshop.pk).update(current_stage=wall)
+        return table, row, empty, promise_stage, whole, commitment
+
     def finish_report(self):
         """A finished report on disk, so that downloading it is a 200 for whoever may."""
         from workshops.exports.storage import workshop_exports
@@ -566,6 +690,7 @@ class World:
             tension, cause = self.other_tension, self.other_cause
             opportunity = self.other_opportunity
             sheet = self.other_sheet
+            vote, commitment = self.other_vote, self.other_commitment
         else:
             workshop, stage = self.workshop, getattr(self, stage_name)
             postit, cluster = self.postit, self.cluster
@@ -576,6 +701,7 @@ class World:
                 postit = self.jpostit
             tension, cause, opportunity = self.tension, self.cause, self.opportunity
             sheet = self.sheet
+            vote, commitment = self.vote, self.commitment
         return {
             "situation_pk": situation.pk,
             "step_pk": step.pk,
@@ -588,6 +714,8 @@ class World:
             "sheet_pk": sheet.pk,
             "ref": str(actor.pk),
             "vote_pk": vote.pk,
+            "promise_pk": (self.other_promise if other else self.promise).pk,
+            "commitment_pk": commitment.pk,
             "token": workshop.join_token,
             "tension_pk": tension.pk,
             "cause_pk": cause.pk,
@@ -819,13 +947,17 @@ def test_it_does_not_let_an_outsider_reach_this_workshop_through_their_own(world
 
 
 def test_it_lets_a_participant_touch_only_their_own_post_its(world):
-    """Bruno is in the room, but the post-it is Alice's."""
+    """Bruno is in the room, but the post-it (and the commitment) is Alice's."""
     for route in (
         "w/<int:pk>/postits/<int:postit_pk>/edit/",
         "w/<int:pk>/postits/<int:postit_pk>/delete/",
         "w/<int:pk>/journey-postits/<int:postit_pk>/edit/",
         "w/<int:pk>/journey-postits/<int:postit_pk>/delete/",
+        "w/<int:pk>/stages/<int:stage_pk>/commitments/<int:commitment_pk>/edit/",
+        "w/<int:pk>/stages/<int:stage_pk>/commitments/<int:commitment_pk>/delete/",
     ):
+        if ROUTES[route].stage == "tree":
+            make_current(world, "tree")
         with transaction.atomic():
             if ROUTES[route].stage == "journey":
                 Workshop.objects.filter(pk=world.workshop.pk).update(current_stage=world.journey)
@@ -877,6 +1009,8 @@ def _object_kwargs(route):
             "opportunity_pk",
             "sheet_pk",
             "ref",
+            "promise_pk",
+            "commitment_pk",
         )
         if f":{name}>" in route
     }

@@ -299,6 +299,19 @@ SIGN = "w/<int:pk>/sheets/<int:sheet_pk>/sign/"
 SIGN_FOR = "workshops/<int:pk>/sheets/<int:sheet_pk>/sign-for/"
 BAD_DATE = "Enter a date as YYYY-MM-DD."
 GONE_PERSON = "This person is no longer in the workshop."
+NEW_ROW = "workshops/<int:pk>/stages/<int:stage_pk>/rows/new/"
+PREFILL = "workshops/<int:pk>/stages/<int:stage_pk>/rows/prefill/"
+TAKE_ROW = "w/<int:pk>/stages/<int:stage_pk>/rows/take/"
+CELL = "w/<int:pk>/stages/<int:stage_pk>/rows/cell/"
+MEETING = "w/<int:pk>/stages/<int:stage_pk>/rows/meeting/"
+NEW_PROMISE = "workshops/<int:pk>/stages/<int:stage_pk>/promises/new/"
+PARAGRAPH = "w/<int:pk>/stages/<int:stage_pk>/promise/paragraph/"
+KEEP = "w/<int:pk>/stages/<int:stage_pk>/promise/commitment/"
+SIGN_PROMISE = "w/<int:pk>/stages/<int:stage_pk>/promise/sign/"
+NEW_COMMITMENT = "w/<int:pk>/stages/<int:stage_pk>/commitments/new/"
+EDIT_COMMITMENT = "w/<int:pk>/stages/<int:stage_pk>/commitments/<int:commitment_pk>/edit/"
+DELETE_COMMITMENT = "w/<int:pk>/stages/<int:stage_pk>/commitments/<int:commitment_pk>/delete/"
+TREE_VIEW = "workshops/<int:pk>/stages/<int:stage_pk>/tree/view/"
 
 # (route, fields replacing the valid ones, English message expected or None)
 UNKNOWN_OR_WRONG = [
@@ -446,6 +459,64 @@ UNKNOWN_OR_WRONG = [
     (SIGN, {"as_participant": "1"}, "Only the facilitator can write for someone else."),
     (SIGN_FOR, {"as_participant": ""}, "Choose who signs: someone you added without a phone."),
     (SIGN_FOR, {"as_participant": "abc"}, MALFORMED),
+    (NEW_ROW, {"label": ""}, "Name the service."),
+    (NEW_ROW, {"label": "Service vide"}, "This service already has a row."),
+    (PREFILL, {"circle": "centre"}, "Choose the clients' or the suppliers' circle."),
+    (PREFILL, {"circle": ""}, "Choose the clients' or the suppliers' circle."),
+    (TAKE_ROW, {"row": "abc"}, "This row is no longer in the table."),
+    (TAKE_ROW, {"row": HUGE}, "This row is no longer in the table."),
+    (CELL, {"field": "label"}, "Choose a column of the table."),
+    (CELL, {"field": ""}, "Choose a column of the table."),
+    (
+        CELL,
+        {"field": "they_commit"},
+        "This column opens when someone of that service is in the room.",
+    ),
+    (CELL, {"row": "-1"}, "This row is no longer in the table."),
+    (
+        MEETING,
+        {"met": "", "met_on": "2026-01-02"},
+        "Tick that you met the interface before giving a date.",
+    ),
+    (MEETING, {"met_on": "32/13/2026"}, "Give the date as day, month and year."),
+    (MEETING, {"met_on": "2999-01-01"}, "The meeting's date cannot be in the future."),
+    (NEW_PROMISE, {"client": ""}, "This promise is already on the board."),
+    (PARAGRAPH, {"position": "9"}, None),
+    (PARAGRAPH, {"position": "abc"}, "Choose a paragraph of the promise."),
+    (PARAGRAPH, {"position": "1", "text": ""}, "Write the paragraph."),
+    (PARAGRAPH, {"promise": HUGE}, "This promise is no longer on the board."),
+    (KEEP, {"text": ""}, "Write the way of working."),
+    (SIGN_PROMISE, {"promise": "abc"}, "This promise is no longer on the board."),
+    (NEW_COMMITMENT, {"text": ""}, "Complete the sentence."),
+    (NEW_COMMITMENT, {"text": "\u202e\u2066\x07"}, "Complete the sentence."),
+    (NEW_COMMITMENT, {"sentence": "both"}, "Choose one of the two sentences."),
+    (NEW_COMMITMENT, {"sentence": ""}, "Choose one of the two sentences."),
+    (NEW_COMMITMENT, {"sentence": "relation", "target": "x" * 500}, "Choose whom it is about."),
+    (
+        NEW_COMMITMENT,
+        {"sentence": "relation", "target": "mapping.actor:999999"},
+        "This actor is no longer on the map.",
+    ),
+    (
+        NEW_COMMITMENT,
+        {"sentence": "relation", "target": "other", "target_name": " \t "},
+        "Write the name of the service or person.",
+    ),
+    (
+        NEW_COMMITMENT,
+        {"sentence": "relation", "target": "journeys.postit:1"},
+        "This actor is no longer on the map.",
+    ),
+    (NEW_COMMITMENT, {"as_participant": "1"}, "Only the facilitator can write for someone else."),
+    (EDIT_COMMITMENT, {"text": ""}, "Complete the sentence."),
+    (
+        EDIT_COMMITMENT,
+        {"sentence": "relation", "target": "other", "target_name": ""},
+        "Write the name of the service or person.",
+    ),
+    (EDIT_COMMITMENT, {"target_name": "é" * 121}, None),
+    (TREE_VIEW, {"view": "pie"}, "Show the tree or the alliance map."),
+    (TREE_VIEW, {"view": ""}, "Show the tree or the alliance map."),
 ]
 
 
@@ -513,6 +584,16 @@ OVERSIZED = [
     (ADD_CHALLENGE, "text", 271, 270),
     (NEW_SHEET, "title", 161, 160),
     (EDIT_SHEET, "value", 10_000, 1000),
+    (NEW_ROW, "label", 121, 120),
+    (CELL, "text", 501, 500),
+    (CELL, "text", 10_000, 500),
+    (MEETING, "feedback", 1001, 1000),
+    (NEW_PROMISE, "client", 121, 120),
+    (PARAGRAPH, "text", 301, 300),
+    (KEEP, "text", 161, 160),
+    (NEW_COMMITMENT, "text", 301, 300),
+    (NEW_COMMITMENT, "text", 10_000, 300),
+    (EDIT_COMMITMENT, "text", 10_000, 300),
 ]
 
 

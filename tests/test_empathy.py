@@ -150,6 +150,22 @@ def test_it_prints_the_persona_and_the_quotes_in_the_report(room):
     assert escape("« Mot »") in html or "« Mot »" in html
 
 
+def test_it_draws_the_map_in_the_report_as_its_zones_two_by_two(room):
+    import re
+
+    stage = empathy(room)
+    keys = [c["key"] for c in stage.config["columns"]]
+    for key in keys:
+        journeys.add_postit(stage, participant=room.alice, text=f"Dans {key}", column=key)
+    html = report.report_html(room.workshop)
+    grid = re.search(r'<div class="report-quadrants">(.*?)</div>\s*</div>', html, re.S)
+    assert grid, "the empathy map's zones are not drawn as quadrants"
+    zones = re.findall(r'<section class="report-column">', grid.group(1))
+    assert len(zones) == len(keys) == 6
+    assert all(f"Dans {key}" in grid.group(1) for key in keys)
+    assert ".report-quadrants { display: grid; grid-template-columns: 1fr 1fr;" in html
+
+
 def test_it_stacks_the_quadrants_on_a_phone_persona_first(room):
     empathy(room)
     html = board(room, "participant")

@@ -26,7 +26,7 @@ from workshops.models import Event, Profile, Trace, Workshop
 from workshops.registry import Item
 from workshops.trace import ref
 
-from .base import log_in_participant
+from .base import action_wall, log_in_participant
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -316,7 +316,7 @@ def test_it_enters_the_signature_of_someone_without_a_phone_from_the_console(roo
 @pytest.fixture
 def idea(room, monkeypatch):
     """An idea of the room (the ideas kind is another app's): a post-it offered as one."""
-    wall = next(s for s in room.workshop.stages.all() if s.kind == "wall")
+    wall = action_wall(room)
     actions.go_to_stage(room.workshop, wall)
     fields = {"column": columns_of(wall)[0]["key"]}
     if colour_choices(wall):

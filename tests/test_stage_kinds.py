@@ -16,8 +16,11 @@ from django.contrib.auth import get_user_model
 from django.utils import translation
 
 from commitments.ideas import actions as ideas
+from commitments.promise import actions as promise
+from commitments.reciprocal import actions as reciprocal
 from commitments.sheets import actions as sheets
 from commitments.sheets.kinds import sheets_of
+from commitments.tree import actions as tree
 from commitments.votes import actions as votes
 from journeys import actions as journeys
 from journeys.journey import actions as journey
@@ -242,6 +245,8 @@ def empathy_session(room, stage):
     journeys.add_postit(stage, participant=None, text='"><svg onload=alert(1)>', column="pains")
     journeys.edit_postit(quote, participant=room.alice, text="On m’a dit demain", verbatim=True)
     return "On m’a dit demain"
+
+
 def actions_session(room, stage):
     sheet = sheets.add_sheet(stage, participant=room.alice, title="Guichet unique")
     sheets.edit_sheet(sheet, participant=room.bruno, field="description", value="Des <b>pièces</b>")
@@ -263,6 +268,101 @@ def actions_session(room, stage):
     return "Guichet unique"
 
 
+def reciprocal_session(room, stage):
+    map_stage = actions.add_stage(room.workshop, kind="map", title="Carte")
+    compta = mapping.add_actor(map_stage, participant=None, name="Comptabilité", circle="clients")
+    mapping.add_actor(map_stage, participant=None, name="Service RH", circle="clients")
+    rows = reciprocal.prefill_rows(stage, circle="clients")
+    typed = reciprocal.add_row(stage, label="Service <b>ADV</b>")
+    reciprocal.take_row(stage, participant=room.alice, row=rows[0].pk)
+    reciprocal.take_row(stage, participant=room.bruno, row=rows[0].pk)
+    reciprocal.write_cell(
+        stage, participant=room.alice, row=rows[0].pk, field="acceptable", text="Un délai de 48 h"
+    )
+    reciprocal.write_cell(
+        stage,
+        participant=room.bruno,
+        row=rows[0].pk,
+        field="we_commit",
+        text="Répondre <i>vite</i>",
+    )
+    reciprocal.write_cell(
+        stage, participant=None, row=typed.pk, field="expects_from_us", text="Des devis clairs"
+    )
+    reciprocal.record_meeting(
+        stage, participant=room.alice, row=rows[0].pk, met="1", met_on="2026-01-05", feedback="OK"
+    )
+    mapping.edit_actor(
+        map_stage,
+        str(compta.pk),
+        participant=None,
+        name="Comptabilité fournisseurs",
+        scope="internal",
+    )
+    reciprocal.set_follow_up(stage, open=True)
+    return "Comptabilité fournisseurs"
+
+
+def promise_session(room, stage):
+    whole = promise.add_promise(stage, client="")
+    promise.add_promise(stage, client="Service <b>RH</b>")
+    promise.write_paragraph(
+        stage, participant=room.alice, promise=whole.pk, position=0, text="Nous répondons."
+    )
+    promise.write_paragraph(
+        stage, participant=room.bruno, promise=whole.pk, position=1, text="Avec <b>soin</b>."
+    )
+    promise.write_paragraph(
+        stage, participant=None, promise=whole.pk, position=0, text="Nous répondons en 48 h."
+    )
+    gone = promise.add_commitment(stage, participant=room.bruno, promise=whole.pk, text="À retirer")
+    promise.add_commitment(stage, participant=room.alice, promise=whole.pk, text="Un interlocuteur")
+    promise.remove_commitment(stage, participant=room.bruno, commitment=gone.pk)
+    promise.sign(stage, participant=room.alice, promise=whole.pk)
+    promise.sign(stage, participant=room.bruno, promise=whole.pk)
+    promise.sign(stage, participant=room.bruno, promise=whole.pk, signed=False)
+    return "Nous répondons en 48 h."
+
+
+def tree_session(room, stage):
+    the_map = room.workshop.stages.get(kind="map")
+    achats = mapping.add_actor(
+        the_map, participant=None, name="Contrat <b>achats</b>", circle="suppliers"
+    )
+    mine = tree.add_commitment(
+        stage, participant=room.alice, sentence="commit", text="Répondre sous deux jours"
+    )
+    tree.add_commitment(
+        stage,
+        participant=room.bruno,
+        sentence="relation",
+        target=f"mapping.actor:{achats.pk}",
+        text="Des <b>pièces</b> complètes",
+    )
+    tree.add_commitment(
+        stage,
+        participant=None,
+        sentence="relation",
+        target="other",
+        target_name="La DRH",
+        text="Un point par mois",
+    )
+    tree.edit_commitment(
+        stage,
+        participant=room.alice,
+        commitment=mine.pk,
+        sentence="relation",
+        target="other",
+        target_name="L'accueil",
+        text="Répondre sous deux jours ouvrés",
+    )
+    gone = tree.add_commitment(stage, participant=None, sentence="commit", text="À retirer")
+    tree.delete_commitment(stage, participant=None, commitment=gone.pk)
+    tree.show_view(stage, view="alliances")
+    tree.show_view(stage, view="tree")
+    return "Répondre sous deux jours ouvrés"
+
+
 SESSIONS = {
     "framing": wall_session,
     "wall": wall_session,
@@ -272,6 +372,9 @@ SESSIONS = {
     "empathy": empathy_session,
     "tensions": tensions_session,
     "actions": actions_session,
+    "reciprocal": reciprocal_session,
+    "promise": promise_session,
+    "tree": tree_session,
 }
 # The console's live region, on a board the session furnished: stages, the people without a
 # phone the console writes for, then the kind's own reads. A kind that reads per object
@@ -284,9 +387,12 @@ BOARD_QUERIES = {
     "wall": 6,
     "map": 6,
     "tensions": 7,
-    "ideas": 14,
+    "ideas": 16,  # every kind with items offers them (one query each), the map its actors
     "journey": 8,
     "actions": 7,
+    "reciprocal": 17,
+    "promise": 6,
+    "tree": 12,
 }
 
 
@@ -322,18 +428,18 @@ WRITE_QUERIES = {
     # with every other stage's challenges and post-its: a candidate for a cheaper
     # fragment (docs/ideas-and-votes.md). A dot redraws only the counts and ballot.
     "ideas": [
-        ("commitments.challenge_added", 50),
-        ("commitments.idea_added", 55),
-        ("commitments.idea_added", 50),
-        ("commitments.idea_added", 55),
-        ("commitments.vote_opened", 71),
+        ("commitments.challenge_added", 56),
+        ("commitments.idea_added", 61),
+        ("commitments.idea_added", 56),
+        ("commitments.idea_added", 61),
+        ("commitments.vote_opened", 77),
         ("commitments.dot_added", 22),
         ("commitments.dot_added", 22),
         ("commitments.dot_added", 22),
         ("commitments.dot_removed", 21),
         ("commitments.dot_added", 22),
-        ("commitments.ideas_merged", 63),
-        ("commitments.vote_closed", 54),
+        ("commitments.ideas_merged", 69),
+        ("commitments.vote_closed", 60),
     ],
     # Every journey write redraws the grid, heat-map and curves for the console and the
     # projector (and a tick that has each phone fetch its own panel): a candidate for
@@ -392,8 +498,49 @@ WRITE_QUERIES = {
         ("commitments.sheet_added", 15),
         ("commitments.sheet_edited", 17),
     ],
+    # The table redraws whole for the three audiences (its rows, holders and the map's
+    # actors): one query per row and audience, so ~60 a write; a table write is rare.
+    "reciprocal": [
+        ("workshops.stage_added", 66),
+        ("mapping.actor_added", 10),
+        ("mapping.actor_added", 10),
+        ("commitments.rows_prefilled", 102),
+        ("commitments.row_added", 68),
+        ("commitments.row_taken", 69),
+        ("commitments.row_taken", 69),
+        ("commitments.cell_written", 72),
+        ("commitments.cell_written", 72),
+        ("commitments.cell_written", 71),
+        ("commitments.meeting_recorded", 72),
+        ("mapping.actor_edited", 9),
+        ("commitments.follow_up_set", 65),
+    ],
+    "promise": [
+        ("commitments.promise_added", 25),
+        ("commitments.promise_added", 25),
+        ("commitments.paragraph_written", 35),
+        ("commitments.paragraph_written", 35),
+        ("commitments.paragraph_written", 31),
+        ("commitments.way_of_working_added", 25),
+        ("commitments.way_of_working_added", 25),
+        ("commitments.way_of_working_removed", 24),
+        ("commitments.promise_signed", 27),
+        ("commitments.promise_signed", 27),
+        ("commitments.promise_unsigned", 24),
+    ],
+    # A commitment redraws the tree (and the alliance map) for the three audiences.
+    "tree": [
+        ("mapping.actor_added", 10),
+        ("commitments.commitment_added", 47),
+        ("commitments.commitment_added", 58),
+        ("commitments.commitment_added", 46),
+        ("commitments.commitment_edited", 46),
+        ("commitments.commitment_added", 46),
+        ("commitments.commitment_deleted", 46),
+        ("commitments.tree_view", 44),
+        ("commitments.tree_view", 44),
+    ],
 }
-
 
 
 def staged(room, key):
@@ -516,7 +663,7 @@ def test_it_honours_writable_for_a_kind_nobody_writes_on(room):
     ):
         pass
     assert refused.value.status == 409
-    wall = next(s for s in workshop.stages.all() if s.kind == "wall")
+    wall = next(s for s in workshop.stages.all() if s.kind in ("wall", "framing"))
     actions.go_to_stage(workshop, wall)
     workshop = Workshop.objects.select_related("current_stage").get(pk=workshop.pk)
     html, _own = render_regions(workshop, "participant", room.alice, is_done=False)

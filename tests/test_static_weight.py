@@ -42,6 +42,9 @@ HOOKS = {
     "page-error",
     # ideas and votes (commitments/): forms the tests find, the chart's SVG
     "idea-compose", "challenge-compose", "vote-open", "vote-point", "quadrant",
+    # the reciprocal table and the promise (commitments/): hooks the tests and the PDF find
+    "board-reciprocal", "reciprocal-tools", "follow-link", "row-met", "promise-keep",
+    "promise-paragraph", "report-promise",
 }  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from django.utils.html import escape
 
 from journeys import actions as journeys
 from journeys.models import Cluster, PostIt
-from tests.base import COLOUR_WALL
+from tests.base import COLOUR_WALL, action_wall
 from workshops import actions
 from workshops.live.hub import Encoded
 from workshops.live.write import AUDIENCES, ActionError, emit, message_for
@@ -41,11 +41,15 @@ def stage_at(room, index):
 def other_wall(room):
     """A post-it wall the room is not on."""
     workshop = Workshop.objects.get(pk=room.workshop.pk)
-    return next(
-        s
-        for s in workshop.stages.all()
-        if s.config.get("columns") and s.pk != workshop.current_stage_id
+    found = next(
+        (
+            s
+            for s in workshop.stages.all()
+            if s.config.get("columns") and s.pk != workshop.current_stage_id
+        ),
+        None,
     )
+    return found or action_wall(room)
 
 
 def colour_stage(room):
@@ -62,7 +66,8 @@ def go_to(room, index):
 
 
 def private_stage(room):
-    stage = next(s for s in room.workshop.stages.all() if s.private_writing)
+    # A wall of its own: the method's closing stage, once the private wall, is a tree now.
+    stage = actions.add_stage(room.workshop, kind="wall", title="En secret", private_writing=True)
     actions.go_to_stage(room.workshop, stage)
     stage.refresh_from_db()
     assert stage.is_hidden

@@ -8,7 +8,7 @@ from journeys.models import Cluster, PostIt
 from workshops import actions
 from workshops.models import Event, Workshop
 
-from .base import HTMX, french
+from .base import HTMX, action_wall, french
 
 
 def seq_of(room):
@@ -37,7 +37,8 @@ def write(room, participant, text, stage=None):
 
 
 def private_stage(room):
-    stage = room.workshop.stages.filter(private_writing=True).first()
+    # A wall of its own: the method's closing stage, once the private wall, is a tree now.
+    stage = actions.add_stage(room.workshop, kind="wall", title="En secret", private_writing=True)
     actions.go_to_stage(room.workshop, stage)
     return stage
 
@@ -356,7 +357,7 @@ def test_it_refuses_themes_and_post_its_of_elsewhere(camille, room):
     postit = write(room, room.alice, "Un")
     theirs = write(room, room.olga, "Chez Olga", stage=room.other_workshop.stages.get())
     foreign = journeys.add_cluster(room.other_workshop.stages.get(), name="Ailleurs")
-    wall = room.workshop.stages.exclude(pk=room.stage.pk).filter(config__has_key="columns")[0]
+    wall = action_wall(room)
     other_stage = journeys.add_cluster(wall, name="Plus loin")
     urls = cluster_urls(room, foreign)
     seq = seq_of(room)
@@ -485,5 +486,5 @@ def test_it_names_nobody_on_an_anonymous_stage_in_any_drawing_of_a_postit(room, 
     postit.refresh_from_db()
     assert byline(postit, stage) == ""
     # On a named stage the same function names the author, in the report as in the CSV.
-    named = next(s for s in workshop.stages.all() if s.kind == "wall" and not s.anonymous)
+    named = action_wall(room)
     assert byline(PostIt(stage=named, author=room.alice), named) == "Alice"

@@ -13,7 +13,7 @@ from mapping import actions as mapping
 from mapping.models import Actor, Flow
 from workshops.models import Event, Workshop
 
-from .base import HTMX, log_in_participant
+from .base import HTMX, action_wall, log_in_participant
 
 pytestmark = pytest.mark.usefixtures("english_messages")
 
@@ -246,7 +246,7 @@ def test_it_empties_the_form_slot_on_cancel_or_goes_back_without_javascript(room
 
 
 def test_it_refuses_a_map_form_on_a_stage_that_is_not_a_map(room, map_stage, alice):
-    wall = next(s for s in room.workshop.stages.all() if s.kind == "wall")
+    wall = action_wall(room)
     url = reverse("mapping:actor_new", args=[room.workshop.pk, wall.pk])
     assert alice.get(url, **HTMX).status_code == 404
     assert alice.post(url, {"name": "X", "circle": "clients"}, **HTMX).status_code == 404

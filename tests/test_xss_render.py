@@ -15,9 +15,13 @@ from django.test import Client
 from django.urls import reverse
 
 from commitments.ideas import actions as ideas
+from commitments.promise import actions as promise
+from commitments.promise import poster
+from commitments.reciprocal import actions as reciprocal
 from commitments.sheets import actions as sheets
 from commitments.sheets.kinds import sheets_of
 from commitments.sheets.models import ActionSheet
+from commitments.tree import actions as tree
 from commitments.votes import actions as votes
 from journeys import actions as journeys
 from journeys.journey import actions as journey
@@ -373,6 +377,83 @@ class XssRoom:
         sheets.edit_sheet(
             self.action_sheets[0], participant=self.alice, field="indicators", value=PAYLOADS[7]
         )
+        # The table of reciprocal commitments, from the map's hostile actors and typed in,
+        # with pairs, every column (the fourth opened by a hostile organisation) and a meeting.
+        self.table = actions.add_stage(workshop, kind="reciprocal", title=PAYLOADS[6])
+        actions.go_to_stage(workshop, self.table)
+        self.rows = [
+            *reciprocal.prefill_rows(self.table, circle="clients"),
+            *(
+                reciprocal.add_row(self.table, label=f"R{i} {p}"[:120])
+                for i, p in enumerate(SHORT[30:34])
+            ),
+        ]
+        actions.join(
+            workshop, display_name="Org", profile=Profile.AGENT, organisation=self.rows[-1].label
+        )
+        for i, row in enumerate(self.rows[-4:]):
+            reciprocal.take_row(self.table, participant=self.people[i], row=row.pk)
+            for n, field in enumerate(
+                ("expects_from_us", "we_commit", "we_expect", "acceptable", "unacceptable")
+            ):
+                reciprocal.write_cell(
+                    self.table,
+                    participant=self.people[i],
+                    row=row.pk,
+                    field=field,
+                    text=PAYLOADS[(i * 5 + n) % len(PAYLOADS)][:500],
+                )
+        reciprocal.write_cell(
+            self.table,
+            participant=None,
+            row=self.rows[-1].pk,
+            field="they_commit",
+            text=PAYLOADS[7][:500],
+        )
+        reciprocal.record_meeting(
+            self.table, participant=None, row=self.rows[-1].pk, met="1", feedback=PAYLOADS[8]
+        )
+        # The promise: hostile client, paragraphs by hostile names, ways of working, signatures.
+        self.promise_stage = actions.add_stage(workshop, kind="promise", title=PAYLOADS[9])
+        actions.go_to_stage(workshop, self.promise_stage)
+        self.promise = promise.add_promise(self.promise_stage, client=SHORT[35][:120])
+        for position in range(4):
+            promise.write_paragraph(
+                self.promise_stage,
+                participant=self.people[position],
+                promise=self.promise.pk,
+                position=position,
+                text=PAYLOADS[10 + position][:300],
+            )
+        for i in range(5):
+            promise.add_commitment(
+                self.promise_stage,
+                participant=self.people[i],
+                promise=self.promise.pk,
+                text=SHORT[36 + i][:160],
+            )
+        for person in self.people[:3]:
+            promise.sign(self.promise_stage, participant=person, promise=self.promise.pk)
+        # The commitment tree: hostile commitments towards hostile actors and typed-in
+        # services, by hostile names, drawn in the tree's and the alliance map's SVG.
+        self.tree = actions.add_stage(
+            workshop, kind="tree", title=PAYLOADS[6], config={"per_person": 10}
+        )
+        actions.go_to_stage(workshop, self.tree)
+        for i, payload in enumerate(PAYLOADS[:24]):
+            fields = {"sentence": "commit"}
+            if i % 3 == 1:
+                fields = {"sentence": "relation", "target": ref(self.actors[i % len(self.actors)])}
+            elif i % 3 == 2:
+                fields = {"sentence": "relation", "target": "other", "target_name": SHORT[i][:120]}
+            tree.add_commitment(
+                self.tree,
+                participant=self.people[i % len(self.people)],
+                text=payload[:300],
+                **fields,
+            )
+        tree.show_view(self.tree, view="alliances")
+        tree.show_view(self.tree, view="tree")
 
         for stage in self.stages:
             actions.go_to_stage(workshop, stage)
@@ -565,6 +646,9 @@ def test_it_keeps_every_field_inert_in_websocket_pushes_and_snapshots(xss):
         room.tensions,
         room.empathy,
         room.sheets,
+        room.table,
+        room.promise_stage,
+        room.tree,
     ]:
         Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
         workshop.refresh_from_db()
@@ -588,6 +672,31 @@ def test_it_keeps_every_field_inert_in_the_report(xss):
         problems += _problems(f"report of {workshop.pk}", html, allow=("style",))
     text = text_of(report.report_html(room.workshop))
     assert PAYLOADS[0] in text
+    assert not problems, "\n".join(problems)
+
+
+def test_it_keeps_every_field_inert_in_the_poster_and_its_pdf(xss, tmp_path):
+    room = xss
+    html = poster.poster_html(room.promise_stage, room.promise)
+    problems = _problems("poster", html, allow=("style",))
+    assert not problems, "\n".join(problems)
+    pdf = tmp_path / "poster.pdf"
+    pdf.write_bytes(poster.render_pdf(room.promise_stage, room.promise))
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    flat = "".join(text.split())
+    # Printed as text: the first paragraph's markup is there, character for character.
+    assert "".join(PAYLOADS[10][:300].split()) in flat
+
+
+def test_it_keeps_the_follow_up_page_inert(xss):
+    room = xss
+    page = _camille(room).get(
+        reverse("commitments:follow_up_page", args=[room.workshop.pk, room.table.pk])
+    )
+    assert page.status_code == 200
+    problems = _problems("follow-up page", page.content.decode())
     assert not problems, "\n".join(problems)
 
 

@@ -92,7 +92,16 @@ ten = actions.add_stage(workshop, kind="wall", title="Leviers",
     {{"key": "contribution", "label": "Améliorer notre contribution", "colour": "yellow"}},
     {{"key": "clarify", "label": "Clarifier offre, attentes, indicateurs", "colour": "blue"}}]}})
 fill(ten, 10)
-fill(closing, 0)
+# Step 6 is the commitment tree: a leaf from each of the five people.
+empty = actions.add_stage(workshop, kind="wall", title="Mur vide", config={{"columns": [
+    {{"key": "idea", "label": "Idées", "colour": "yellow"}}]}})
+fill(empty, 0)
+from commitments.tree import actions as tree
+actions.go_to_stage(workshop, closing)
+for index, person in enumerate(people[:5]):
+    tree.add_commitment(closing, participant=person, sentence=("commit", "relation")[index % 2],
+                        text=PHRASES[index % len(PHRASES)],
+                        target_name="" if index % 2 == 0 else "La comptabilité")
 from journeys.tensions import actions as matrix
 actions.go_to_stage(workshop, tensions)
 for index in range(8):
@@ -158,9 +167,9 @@ print("ROOM=" + json.dumps({{
     "workshop": workshop.pk, "flows": count,
     "stages": {{
         "framing": framing.pk, "map": the_map.pk, "wall-60": journeys.pk, "wall-10": ten.pk,
-        "wall-0": closing.pk, "wall-150-6cols": six.pk, "wall-1col-long": one.pk,
+        "wall-0": empty.pk, "wall-150-6cols": six.pk, "wall-1col-long": one.pk,
         "tensions": tensions.pk, "actions": levers.pk,
-        "closing": closing.pk,
+        "closing": closing.pk, "tree": closing.pk,
     }},
 }}))
 """
@@ -317,6 +326,7 @@ CASES = [
     "wall-1col-long",
     "tensions",
     "actions",
+    "tree",
 ]
 
 

@@ -3,8 +3,10 @@
 from tests.sync_fuzz import ideas as ideas_ops
 from tests.sync_fuzz import journey as journey_ops
 from tests.sync_fuzz import map as map_ops
+from tests.sync_fuzz import reciprocal as reciprocal_ops
 from tests.sync_fuzz import sheets as sheet_ops
 from tests.sync_fuzz import tensions as tension_ops
+from tests.sync_fuzz import tree as tree_ops
 from tests.sync_fuzz import wall as wall_ops
 
 # Append yours (a new kind claims residues from the wall's).
@@ -17,6 +19,8 @@ KINDS = {
         journey_ops.KIND,
         tension_ops.KIND,
         sheet_ops.KIND,
+        reciprocal_ops.KIND,
+        tree_ops.KIND,
     )
 }
 
@@ -28,7 +32,5 @@ assert set(_claimed) <= set(range(10)), "residues are seed % 10"
 def kind_of(seed):
     """The kind a seed's run plays on: the one that claims its last digit (`residues`),
     else the wall."""
-    """The kind a seed's run plays on: map on seeds ending in 9, action sheets on 8, the
-    wall on the rest."""
     residue = seed % 10
     return next((ops for ops in KINDS.values() if residue in ops.residues), wall_ops.KIND)

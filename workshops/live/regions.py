@@ -31,6 +31,10 @@ def live_context(workshop, audience, participant=None, stages=None):
         )
         context["board_template"] = f"{kind.template}#board"
         context.update(kind.context(stage, audience, participant))
+        if participant is not None and not context["own_ids"]:
+            # The kinds whose pushes mark one's own lines through `owners` (a pair's
+            # holder, a signatory) give a fresh page the same marks.
+            context["own_ids"] = kind.owners(stage).get(participant.pk, [])
     return context
 
 
