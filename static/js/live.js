@@ -749,9 +749,23 @@
 
   setInterval(tick, 250);
 
+  // The stage editor: a kind's own settings show only while that kind is picked ----------
+
+  function followKind() {
+    var select = document.querySelector('select[name=kind]');
+    if (!select) return;
+    document.querySelectorAll('[data-stage-kinds]').forEach(function (el) {
+      el.hidden = el.dataset.stageKinds.split(' ').indexOf(select.value) < 0;
+    });
+  }
+  document.addEventListener('change', function (event) {
+    if (event.target.matches && event.target.matches('select[name=kind]')) followKind();
+  });
+
   // Start -------------------------------------------------------------------------------
 
   afterChange();
+  followKind();
   tick();
   setConnection('reconnecting');
   connect();
