@@ -117,24 +117,18 @@ class StageForm(PrintableTextMixin, forms.ModelForm):
         duration = self.fields["duration_minutes"]
         duration.validators += [MinValueValidator(1), MaxValueValidator(MAX_TIMER_MINUTES)]
         duration.widget.attrs.update(min=1, max=MAX_TIMER_MINUTES)
-        # The kinds' own settings (the walls' columns, the empathy map's persona): all drawn,
-        # each shown only for the kinds it belongs to (`rows`; live.js follows the kind
-        # picked). Posted, only the chosen kind's settings are this form's fields, validated
-        # and saved; the others are drawn from their own forms as posted, never validated.
+        # The kinds' own settings (the walls' columns, the empathy map's persona): all in the
+        # form, each shown only for the kinds it belongs to (`rows`; live.js follows the kind
+        # picked), validated and saved only for the kind chosen (`clean`).
         config = self.instance.config if self.instance.pk else None
-        chosen = get_kind(self.data.get("kind") or "").config_form if self.is_bound else None
         self.config_forms = {}
         self.kinds_of_field = {}
-        self.drawn = [*self.fields]
         for form_class in dict.fromkeys(k.config_form for k in all_kinds() if k.config_form):
             part = form_class(self.data if self.is_bound else None, config=config)
             self.config_forms[form_class] = part
-            if not self.is_bound or form_class is chosen:
-                self.fields.update(part.fields)
+            self.fields.update(part.fields)
             kinds = " ".join(k.key for k in all_kinds() if k.config_form is form_class)
-            for name in part.fields:
-                self.kinds_of_field[name] = (kinds, part)
-                self.drawn.append(name)
+            self.kinds_of_field.update(dict.fromkeys(part.fields, (kinds, form_class)))
 
     def current_kind(self):
         if self.is_bound and self.data.get("kind"):
@@ -147,15 +141,17 @@ class StageForm(PrintableTextMixin, forms.ModelForm):
     def rows(self):
         """(field, the kinds it belongs to or "" for every kind, hidden for the kind shown)."""
         kind = self.current_kind()
-        for name in self.drawn:
-            kinds, part = self.kinds_of_field.get(name, ("", self))
-            field = self[name] if name in self.fields else part[name]
+        for field in self:
+            kinds = self.kinds_of_field.get(field.name, ("", None))[0]
             yield field, kinds, bool(kinds) and kind not in kinds.split()
 
     def clean(self):
         cleaned = super().clean()
-        # Only the chosen kind's settings: another kind's are hidden, their errors unseen.
+        # Only the chosen kind's settings: another kind's are hidden, an error on them unseen.
         chosen = get_kind(cleaned.get("kind") or "").config_form
+        for name, (_kinds, form_class) in self.kinds_of_field.items():
+            if form_class is not chosen:
+                self.errors.pop(name, None)
         for form_class, part in self.config_forms.items():
             if form_class is not chosen:
                 continue
