@@ -19,7 +19,11 @@ def test_it_shows_no_lone_symbol_on_a_wall_without_colour_choices(client, room):
         title="Co-construction d’actions",
         config={
             "columns": [
-                {"key": "contribution", "label": "Améliorer notre contribution", "colour": "yellow"},
+                {
+                    "key": "contribution",
+                    "label": "Améliorer notre contribution",
+                    "colour": "yellow",
+                },
                 {"key": "clarify", "label": "Clarifier offre et attentes", "colour": "blue"},
             ]
         },
