@@ -170,3 +170,61 @@ def test_it_stacks_the_quadrants_on_a_phone_persona_first(room):
     empathy(room)
     html = board(room, "participant")
     assert html.index('class="persona"') < html.index("q-says") < html.index("q-gains")
+
+
+def _editor_parts(html):
+    """The stage editor's kind-specific blocks: {the kinds they belong to: hidden?} per field."""
+    import re
+
+    parts = {}
+    block = r'<div data-stage-kinds="([^"]*)"( hidden)?>(.*?)</div>\s*'
+    block += r"(?=<div data-stage-kinds|<button)"  # up to the next block or the Save button
+    for kinds, hidden, inner in re.findall(block, html, re.S):
+        for name in re.findall(r'name="([a-z_]+)"', inner):
+            parts[name] = (kinds, bool(hidden))
+    return parts
+
+
+def test_the_stage_editor_shows_the_persona_only_for_the_empathy_map(camille, room):
+    from .base import url
+
+    stage = next(s for s in room.workshop.stages.all() if s.kind == "empathy")
+    other = next(s for s in room.workshop.stages.all() if s.kind == "journey")
+    shown = _editor_parts(
+        camille.get(url("workshops:stage_edit", room, stage_pk=stage.pk)).content.decode()
+    )
+    hidden = _editor_parts(
+        camille.get(url("workshops:stage_edit", room, stage_pk=other.pk)).content.decode()
+    )
+    added = _editor_parts(camille.get(url("workshops:stage_add", room)).content.decode())
+    for name in ("persona_name", "persona_role", "persona_sentence"):
+        assert shown[name] == ("empathy", False)
+        assert hidden[name] == ("empathy", True)
+        assert added[name] == ("empathy", True)  # a new stage: the first kind, the journey
+    # The walls' columns belong to the walls (the empathy map's are its quadrants).
+    assert hidden["columns_text"] == shown["columns_text"] == ("framing wall", True)
+    # A persona too long, posted for a journey, is not an error nobody can see: it is ignored.
+    response = camille.post(
+        url("workshops:stage_edit", room, stage_pk=other.pk),
+        {
+            "title": other.title,
+            "kind": "journey",
+            "instructions": other.instructions,
+            "duration_minutes": other.duration_minutes,
+            "persona_name": "x" * 61,
+        },
+    )
+    assert response.status_code == 302
+    other.refresh_from_db()
+    assert "persona" not in other.config
+    # For the empathy map it is refused, in sight.
+    response = camille.post(
+        url("workshops:stage_edit", room, stage_pk=stage.pk),
+        {
+            "title": stage.title,
+            "kind": "empathy",
+            "duration_minutes": stage.duration_minutes,
+            "persona_name": "x" * 61,
+        },
+    )
+    assert response.status_code == 200 and "is-invalid" in response.content.decode()

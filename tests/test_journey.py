@@ -368,6 +368,64 @@ def test_it_draws_an_eight_by_three_journey(room):
     assert sum(len(c["postits"]) for r in board["rows"] for c in r["cells"]) == 60
 
 
+def _label_boxes(svg):
+    """Each point label's box, as drawn: bold 12 px text, measured generously."""
+    boxes = []
+    pattern = (
+        r'<text x="([\d.-]+)" y="([\d.-]+)"[^>]*font-size="(\d+)"[^>]*>([^<]*\(n=\d+\))</text>'
+    )
+    for x, y, size, text in re.findall(pattern, svg):
+        x, y, size = float(x), float(y), float(size)
+        # Wider than DejaVu Sans Bold's widest glyph used here ("+", "=": 0.84 em).
+        boxes.append((x, y - size, x + len(text) * size * 0.85, y + size * 0.3, text))
+    return boxes
+
+
+def test_the_curves_labels_never_overlap_and_stay_inside_the_drawing(db):
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+
+    steps = [SimpleNamespace(number=i + 1, moment_of_truth=False) for i in range(4)]
+    # Four perspectives: all very good at step 1, all very bad at step 2, all neutral at
+    # step 3 with many ratings, and two pairs of lines crossing near zero at step 4.
+    ratings = [
+        [(2, 4), (-2, 1), (0, 123), (0.5, 2)],
+        [(2, 4), (-2, 1), (0, 123), (-0.5, 2)],
+        [(2, 4), (-2, 1), (0, 123), (0.0, 3)],
+        [(2, 4), (-2, 1), (0, 123), (0.2, 5)],
+    ]
+    rows = [
+        {
+            "key": f"p{index}",
+            "label": f"Côté {index}",
+            "style": grid.LINE_STYLES[index],
+            "cells": [{"average": value, "ratings": count} for value, count in row],
+        }
+        for index, row in enumerate(ratings)
+    ]
+    curve = grid.curve("t", steps, rows)
+    with translation.override("fr"):
+        svg = render_to_string("journeys/journey/journey.html#curve_svg", {"c": curve})
+    width, height = (float(v) for v in re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups())
+    boxes = _label_boxes(svg)
+    assert len(boxes) == 16
+    for left, top, right, bottom, text in boxes:
+        assert left >= 0 and right <= width and top >= 0 and bottom <= height, text
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+            assert apart, f"{a[4]} at {a[:4]} overlaps {b[4]} at {b[:4]}"
+    # Each label stays next to its own point, in the order of the points.
+    for line in curve["lines"]:
+        for point in line["points"]:
+            assert abs(point["label_y"] - point["y"]) <= 4 * 16
+    for column in range(4):
+        points = [line["points"][column] for line in curve["lines"]]  # in the lines' order
+        by_point = sorted(points, key=lambda p: p["y"])  # a stable sort: ties in that order
+        assert [p["label_y"] for p in by_point] == sorted(p["label_y"] for p in points)
+
+
 # Views --------------------------------------------------------------------------------------
 
 

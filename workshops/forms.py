@@ -117,17 +117,44 @@ class StageForm(PrintableTextMixin, forms.ModelForm):
         duration = self.fields["duration_minutes"]
         duration.validators += [MinValueValidator(1), MaxValueValidator(MAX_TIMER_MINUTES)]
         duration.widget.attrs.update(min=1, max=MAX_TIMER_MINUTES)
-        # The kinds' own settings (the wall's columns), shown for every kind as before.
+        # The kinds' own settings (the walls' columns, the empathy map's persona): all in the
+        # form, each shown only for the kinds it belongs to (`rows`; live.js follows the kind
+        # picked), validated and saved only for the kind chosen (`clean`).
         config = self.instance.config if self.instance.pk else None
         self.config_forms = {}
+        self.kinds_of_field = {}
         for form_class in dict.fromkeys(k.config_form for k in all_kinds() if k.config_form):
             part = form_class(self.data if self.is_bound else None, config=config)
             self.config_forms[form_class] = part
             self.fields.update(part.fields)
+            kinds = " ".join(k.key for k in all_kinds() if k.config_form is form_class)
+            self.kinds_of_field.update(dict.fromkeys(part.fields, (kinds, form_class)))
+
+    def current_kind(self):
+        if self.is_bound and self.data.get("kind"):
+            return self.data["kind"]
+        if self.instance.pk:
+            return self.instance.kind
+        choices = self.fields["kind"].choices
+        return self.initial.get("kind") or (choices[0][0] if choices else "")
+
+    def rows(self):
+        """(field, the kinds it belongs to or "" for every kind, hidden for the kind shown)."""
+        kind = self.current_kind()
+        for field in self:
+            kinds = self.kinds_of_field.get(field.name, ("", None))[0]
+            yield field, kinds, bool(kinds) and kind not in kinds.split()
 
     def clean(self):
         cleaned = super().clean()
-        for part in self.config_forms.values():
+        # Only the chosen kind's settings: another kind's are hidden, an error on them unseen.
+        chosen = get_kind(cleaned.get("kind") or "").config_form
+        for name, (_kinds, form_class) in self.kinds_of_field.items():
+            if form_class is not chosen:
+                self.errors.pop(name, None)
+        for form_class, part in self.config_forms.items():
+            if form_class is not chosen:
+                continue
             if part.is_valid():
                 cleaned.update(part.cleaned_data)
             else:

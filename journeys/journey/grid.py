@@ -340,6 +340,33 @@ CURVE_STEP_Y = 42  # one point of the scale
 
 
 CURVE_RIGHT = 70  # room for the last point's "+1.5 (n=4)"
+# A point's label, "+1.5 (n=4)" in bold 12 px: one baseline to the next at least, so that
+# two labels' boxes never meet; the first baseline low enough to stay inside the drawing and
+# the last high enough to stay above the steps' numbers.
+LABEL_PITCH = 17
+LABEL_LIFT = 12  # a label sits above and to the right of its point
+
+
+def _spread(wanted, low, high, pitch=LABEL_PITCH):
+    """Baselines as near the wanted ones as can be, in their order, `pitch` apart, in [low, high].
+
+    Labels that would meet are grouped and each group centred on the mean of its wishes,
+    then kept inside the bounds; groups that meet again are merged.
+    """
+    groups = []  # [start, [wanted...]]
+    for value in wanted:
+        group = [value, [value]]
+        while True:
+            members = group[1]
+            start = sum(w - pitch * k for k, w in enumerate(members)) / len(members)
+            group[0] = min(max(start, low), high - pitch * (len(members) - 1))
+            if groups and groups[-1][0] + pitch * len(groups[-1][1]) > group[0]:
+                previous = groups.pop()
+                group = [previous[0], previous[1] + members]
+                continue
+            break
+        groups.append(group)
+    return [start + pitch * k for start, members in groups for k in range(len(members))]
 
 
 def curve(uid, steps, rows):
@@ -358,8 +385,7 @@ def curve(uid, steps, rows):
     lines = []
     for index, row in enumerate(rows):
         points, path, pen_up = [], [], True
-        offset = (index - (len(rows) - 1) / 2) * 6  # counts of two lines never sit on each other
-        for column, cell in zip(columns, row["cells"], strict=True):
+        for number, (column, cell) in enumerate(zip(columns, row["cells"], strict=True)):
             if cell["average"] is None:
                 pen_up = True
                 continue
@@ -372,7 +398,8 @@ def curve(uid, steps, rows):
                     "y": y,
                     "count": cell["ratings"],
                     "average": f"{cell['average']:+.1f}",
-                    "label_y": y - 12 + offset,
+                    "label_x": x + 10,
+                    "column": number,
                 }
             )
         legend_x = LABEL_W + (index % 2) * 360
@@ -387,6 +414,23 @@ def curve(uid, steps, rows):
                 "legend_y": legend_y,
             }
         )
+    # At each step, the labels of the points there, in the points' order, pushed apart: where
+    # lines cross or perspectives give the same rating, no two labels sit on each other.
+    axis_y = bottom + 24
+    for number in range(len(columns)):
+        here = [
+            (point["y"], index, point)
+            for index, line in enumerate(lines)
+            for point in line["points"]
+            if point["column"] == number
+        ]
+        here.sort(key=lambda item: item[:2])
+        wanted = [y - LABEL_LIFT for y, _index, _point in here]
+        # Inside the drawing at the top; above the steps' numbers (14 px) at the bottom.
+        for (_y, _index, point), label_y in zip(
+            here, _spread(wanted, LABEL_LIFT + 2, axis_y - 14 - 6), strict=True
+        ):
+            point["label_y"] = round(label_y, 1)
     return {
         "uid": uid,
         "width": width,
@@ -399,7 +443,7 @@ def curve(uid, steps, rows):
         "bottom": bottom,
         "left": LABEL_W - 10,
         "right": width - CURVE_RIGHT,
-        "axis_y": bottom + 24,
+        "axis_y": axis_y,
         "rated": any(line["points"] for line in lines),
     }
 

@@ -110,6 +110,20 @@
     }
   });
 
+  // The stage editor (not a live page): a kind's own settings show only while it is picked.
+
+  function followKind() {
+    var select = document.querySelector('select[name=kind]');
+    if (!select) return;
+    document.querySelectorAll('[data-stage-kinds]').forEach(function (el) {
+      el.hidden = el.dataset.stageKinds.split(' ').indexOf(select.value) < 0;
+    });
+  }
+  document.addEventListener('change', function (event) {
+    if (event.target.matches && event.target.matches('select[name=kind]')) followKind();
+  });
+  followKind();
+
   if (!body.dataset.ws) return; // not a live page
 
   var workshop = body.dataset.workshop;

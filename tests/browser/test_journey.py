@@ -175,6 +175,28 @@ def test_three_phones_write_and_rate_and_every_screen_follows_live(journey_room,
         red = grid.locator(".jpostit.c-red").filter(has_text="Personne ne répond")
         expect(red).to_have_count(1)
     expect(room.projector.page.locator(".journey-ruptures")).to_contain_text("1. Premier appel")
+    # The console's ✎ on each card is a 44 px target, with no text under it, and the
+    # grid still fits the console's width.
+    geometry = room.console.page.locator(f"#jboard-{room.stage}").evaluate(
+        """board => {
+            const meet = (a, b) => a.left < b.right && b.left < a.right
+                && a.top < b.bottom && b.top < a.bottom;
+            const links = [...board.querySelectorAll("table.jlanes a.jpostit-edit")];
+            return {
+                links: links.map(link => {
+                    const box = link.getBoundingClientRect();
+                    const text = link.closest(".jpostit").querySelector(".jpostit-text");
+                    const under = [...text.getClientRects()].some(r => meet(r, box));
+                    return {width: box.width, height: box.height, under: under};
+                }),
+                fits: board.querySelector("table.jlanes").getBoundingClientRect().right
+                    <= board.getBoundingClientRect().right + 1,
+            };
+        }"""
+    )
+    assert len(geometry["links"]) == 3 and geometry["fits"], geometry
+    for link in geometry["links"]:
+        assert link["width"] >= 44 and link["height"] >= 44 and not link["under"], geometry
     shots.take(room.console, "journey-console-grid")
     shots.take(room.projector, "journey-projector-grid")
     # A phone sees the others' post-its of its step, by side.
