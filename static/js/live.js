@@ -422,6 +422,7 @@
       el.classList.toggle('is-own', own.has(parseInt(el.dataset.pid, 10)));
     });
     restoreDrafts();
+    restoreChoices();
     showPendings();
     updateWriting();
     followStage();
@@ -723,6 +724,38 @@
   document.addEventListener('input', function (event) {
     if (event.target.matches && event.target.matches('form[data-queue] textarea')) saveDraft(event.target);
   });
+
+  // Choices made in a compose form (a challenge, a sentence, whom it is about) survive
+  // a push that redraws the form, as its text does (hx-preserve): else the next post
+  // would go out under the default the redraw put back.
+  var choices = {};  // form id -> {control name: {value, checked}}
+  document.addEventListener('change', function (event) {
+    var el = event.target;
+    var form = el.closest && el.closest('form[data-queue]');
+    if (!form || !form.id || !el.name || el.tagName === 'TEXTAREA' || el.type === 'text') return;
+    var key = el.type === 'checkbox' ? el.name + '=' + el.value : el.name;
+    (choices[form.id] = choices[form.id] || {})[key] = { value: el.value, checked: el.checked };
+  });
+  function restoreChoices() {
+    Object.keys(choices).forEach(function (id) {
+      var form = document.getElementById(id);
+      if (!form) return;
+      Object.keys(choices[id]).forEach(function (key) {
+        var chosen = choices[id][key];
+        var name = key.split('=')[0];
+        form.querySelectorAll('[name="' + CSS.escape(name) + '"]').forEach(function (el) {
+          if (el.type === 'radio') {
+            if (el.value === chosen.value) el.checked = true;
+          } else if (el.type === 'checkbox') {
+            if (el.value === chosen.value) el.checked = chosen.checked;
+          } else if (el.tagName === 'SELECT') {
+            var known = Array.prototype.some.call(el.options, function (o) { return o.value === chosen.value; });
+            if (known) el.value = chosen.value;
+          }
+        });
+      });
+    });
+  }
 
   // Timer and writing state, on the server's clock ------------------------------------
 

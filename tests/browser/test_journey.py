@@ -241,3 +241,23 @@ def test_a_phone_moves_its_post_it_by_tapping(journey_room):
     supplier_row = grid.locator("tbody tr").nth(2)
     expect(supplier_row.locator("td").nth(2)).to_contain_text("Qui valide", timeout=8_000)
     assert not room.chloe.errors and not room.projector.errors
+
+
+def test_a_phone_keeps_its_colour_and_text_while_another_phone_posts(journey_room):
+    # Every post in the room has each phone fetch its panel again: what Bruno has picked
+    # and typed, not yet sent, must survive it (else "Publier" stops on an unpicked colour).
+    room = journey_room
+    panel = room.panel(room.bruno)
+    form = panel.locator("form.jcompose")
+    form.locator("input[name=colour][value=orange]").check()
+    form.locator("textarea[name=text]").fill("Le devis arrive sans le bon numéro")
+    write(room, room.alice, "green", "On me rappelle dans l'heure")
+    expect(panel.locator(".jlane").filter(has_text="Côté client")).to_contain_text(
+        "On me rappelle dans l'heure", timeout=8_000
+    )
+    expect(form.locator("input[name=colour][value=orange]")).to_be_checked()
+    expect(form.locator("textarea[name=text]")).to_have_value("Le devis arrive sans le bon numéro")
+    form.locator(".compose-send").tap()
+    card = panel.locator(".jpostit.c-orange").filter(has_text="Le devis arrive sans le bon numéro")
+    expect(card).to_have_count(1, timeout=8_000)
+    expect(form.locator("input[name=colour]:checked")).to_have_count(0)  # a fresh box

@@ -166,7 +166,18 @@ def test_it_grows_the_projectors_tree_as_five_phones_commit(tree_room, shots):
     expect(phone.locator(".tree-target-name")).to_be_hidden()
     phone.locator("form.tree-compose select[name=target]").select_option("other")
     expect(phone.locator(".tree-target-name")).to_be_visible()
+    # Emma picks her sentence and whom it is about, and types, before the others post:
+    # their pushes redraw her form, and must leave her choices as she made them.
+    emma = room.phones["Emma"].page.locator("form.tree-compose")
+    emma.locator("input[name=sentence][value=relation]").check()
+    emma.locator("select[name=target]").select_option(label="Ressources humaines")
+    emma.locator("textarea[name=text]").fill("Prévenir des arrivées")
     for count, (name, _profile, sentence, whom, text) in enumerate(PEOPLE, 1):
+        if name == "Emma":
+            expect(emma.locator("input[name=sentence][value=relation]")).to_be_checked()
+            chosen = emma.locator("select[name=target] option:checked")
+            expect(chosen).to_have_text("Ressources humaines")
+            expect(emma.locator("textarea[name=text]")).to_have_value("Prévenir des arrivées")
         write(room.phones[name], sentence, whom, text)
         expect(projector.locator(".tree-leaf")).to_have_count(count, timeout=8_000)
         expect(projector.locator(".tree-leaf").filter(has_text=text[:20])).to_have_count(1)
