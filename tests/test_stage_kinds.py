@@ -40,7 +40,8 @@ NAMED = sorted(
     {
         stage["kind"]
         for path in METHODS.glob("*.json")
-        for stage in json.loads(path.read_text())["stages"]
+        for method in [json.loads(path.read_text())]
+        for stage in method["stages"] + [v["stage"] for v in method.get("variants", [])]
     }
 )
 KINDS = sorted({kind.key for kind in all_kinds()} | set(NAMED))

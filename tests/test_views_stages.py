@@ -149,3 +149,65 @@ def test_it_refuses_a_stage_of_another_workshop(camille, room):
         response = camille.post(url(f"workshops:{name}", room, stage_pk=stage.pk))
         assert response.status_code == 404, name
     assert fresh(room.workshop).seq == 0
+
+
+# The method's optional variants (seed 000: "poster de promesse de service") ----------------
+
+
+def _console(client, room):
+    return client.get(reverse("workshops:console", args=[room.workshop.pk])).content.decode()
+
+
+def test_it_offers_diagnostics_poster_variant_and_adds_it_once(camille, room):
+    offer = 'name="variant" value="promise_poster"'
+    page = _console(camille, room)
+    assert offer in page and "+ Poster de promesse de service" in page
+    seq = fresh(room.workshop).seq
+    count = room.workshop.stages.count()
+    response = camille.post(
+        url("workshops:stage_add", room),
+        {"variant": "promise_poster", "op_id": "op-variant-1"},
+        **HTMX,
+    )
+    assert response.status_code == 200, response.content
+    stage = room.workshop.stages.order_by("position").last()
+    assert (stage.kind, stage.title) == ("promise", "Poster de promesse de service")
+    assert "poster A3" in stage.instructions and room.workshop.stages.count() == count + 1
+    assert [e.type for e in Event.objects.filter(workshop=room.workshop, seq__gt=seq)] == [
+        "workshops.stage_added"
+    ]
+    # The workshop has its promise stage now: the variant is no longer offered.
+    assert offer not in _console(camille, room)
+    again = camille.post(
+        url("workshops:stage_add", room),
+        {"variant": "promise_poster", "op_id": "op-variant-2"},
+        **HTMX,
+    )
+    assert again.status_code == 400 and room.workshop.stages.count() == count + 1
+
+
+@pytest.mark.parametrize("variant", ["nope", "", "<b>promise_poster</b>"])
+def test_it_refuses_a_variant_the_method_does_not_offer_and_changes_nothing(camille, room, variant):
+    seq, count = fresh(room.workshop).seq, room.workshop.stages.count()
+    response = camille.post(url("workshops:stage_add", room), {"variant": variant}, **HTMX)
+    assert response.status_code == 400
+    message = french("This workshop’s method offers no such variant.")
+    assert message in response.content.decode() and "variante" in message
+    assert fresh(room.workshop).seq == seq and room.workshop.stages.count() == count
+
+
+def test_only_the_facilitator_adds_a_variant(alice, room):
+    count = room.workshop.stages.count()
+    response = alice.post(url("workshops:stage_add", room), {"variant": "promise_poster"}, **HTMX)
+    assert response.status_code in (302, 403, 404)
+    assert room.workshop.stages.count() == count
+
+
+def test_a_method_without_variants_offers_none(camille, room):
+    from workshops import methods
+
+    assert methods.variants_for("promesse", "fr") == []
+    assert methods.variants_for("", "fr") == []
+    # Diagnostic's variant, in English for an English workshop.
+    [variant] = methods.variants_for("diagnostic", "en")
+    assert variant["label"] == "Service promise poster" and variant["stage"]["kind"] == "promise"

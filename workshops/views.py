@@ -401,6 +401,8 @@ def add_participant(request, workshop):
 @facilitator_required
 @require_http_methods(["GET", "POST"])
 def stage_add(request, workshop):
+    if request.method == "POST" and "variant" in request.POST:
+        return handles_action_errors(_add_variant)(request, workshop)
     form = StageForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -421,6 +423,26 @@ def stage_add(request, workshop):
         return redirect("workshops:console", workshop.pk)
     with translation.override(workshop.language):
         return render(request, "workshops/stage_form.html", {"form": form, "workshop": workshop})
+
+
+def _add_variant(request, workshop):
+    """One of the optional stages the workshop's method offers (seed 000's "poster de
+    promesse de service"), as the method writes it; offered once, while it is missing."""
+    key = request.POST.get("variant")
+    present = {s.kind for s in workshop.stages.all()}
+    variant = next(
+        (
+            v
+            for v in methods.variants_for(workshop.method, workshop.language, present)
+            if v["key"] == key
+        ),
+        None,
+    )
+    if variant is None:
+        with translation.override(workshop.language):
+            raise ActionError(_("This workshop’s method offers no such variant."), status=400)
+    actions.add_stage(workshop, **variant["stage"], op_id=op_id_from(request))
+    return done(request)
 
 
 @facilitator_required

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.utils import translation
 
-from ..registry import opening_kind
+from ..registry import FALLBACK, get_kind, opening_kind
 
 HERE = Path(__file__).parent
 
@@ -48,33 +48,48 @@ def localise_config(value, language):
     return value
 
 
+def _stage_fields(data, language):
+    """One stage of a method (or of one of its variants) as Stage fields, in `language`."""
+    config = localise_config(dict(data.get("config") or {}), language)
+    if "columns" in config:  # a wall's (a journey has none)
+        config["columns"] = [
+            {**column, "label": localise(column["label"], language)} for column in config["columns"]
+        ]
+    if data.get("planned_kind"):
+        config["planned_kind"] = data["planned_kind"]
+    return {
+        "kind": data["kind"],
+        "title": localise(data["title"], language),
+        "instructions": localise(data["instructions"], language),
+        "duration_minutes": data["duration_minutes"],
+        "private_writing": data.get("private_writing", False),
+        "anonymous": data.get("anonymous", False),
+        "config": config,
+    }
+
+
 def stages_for(key, language):
     """The method's stages as Stage fields, in `language`."""
     method = get_method(key)
     if method is None:
         raise KeyError(key)
-    stages = []
-    for data in method["stages"]:
-        config = localise_config(dict(data.get("config") or {}), language)
-        if "columns" in config:  # a wall's (a journey has none)
-            config["columns"] = [
-                {**column, "label": localise(column["label"], language)}
-                for column in config["columns"]
-            ]
-        if data.get("planned_kind"):
-            config["planned_kind"] = data["planned_kind"]
-        stages.append(
-            {
-                "kind": data["kind"],
-                "title": localise(data["title"], language),
-                "instructions": localise(data["instructions"], language),
-                "duration_minutes": data["duration_minutes"],
-                "private_writing": data.get("private_writing", False),
-                "anonymous": data.get("anonymous", False),
-                "config": config,
-            }
-        )
-    return stages
+    return [_stage_fields(data, language) for data in method["stages"]]
+
+
+def variants_for(key, language, kinds_present=()):
+    """The optional stages a method offers (seed 000: "Variante possible"), as
+    [{key, label, stage}], for the kinds installed and not yet in the workshop."""
+    method = get_method(key) if key else None
+    return [
+        {
+            "key": variant["key"],
+            "label": localise(variant["label"], language),
+            "stage": _stage_fields(variant["stage"], language),
+        }
+        for variant in (method or {}).get("variants", [])
+        if get_kind(variant["stage"]["kind"]) is not FALLBACK
+        and variant["stage"]["kind"] not in kinds_present
+    ]
 
 
 def blank_stages(language):

@@ -60,3 +60,11 @@ def trace_ref(obj):
     from workshops.trace import ref
 
     return ref(obj)
+
+
+@register.simple_tag
+def method_variants(workshop, stages):
+    """The optional stages the workshop's method offers and it does not have yet (no query)."""
+    from ..methods import variants_for
+
+    return variants_for(workshop.method, workshop.language, {s.kind for s in stages})
