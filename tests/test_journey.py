@@ -567,3 +567,61 @@ def test_a_phone_keeps_its_open_edit_form_across_the_rooms_redraws(room, walk):
     assert "jpostit-editing" not in html and "Reformulé" in html
     phone.get(edit, **HTMX)
     assert "jpostit-editing" not in phone.get(f"{panel}?cancel=1", **HTMX).content.decode()
+
+
+# The journey's settings in the stage editor ---------------------------------------------------
+
+
+def _edit(camille, room, stage, **fields):
+    from .base import url
+
+    data = {
+        "title": stage.title,
+        "kind": "journey",
+        "instructions": stage.instructions,
+        "duration_minutes": stage.duration_minutes,
+        **fields,
+    }
+    return camille.post(url("workshops:stage_edit", room, stage_pk=stage.pk), data)
+
+
+def test_the_stage_editor_sets_the_journeys_perspectives_and_threshold(camille, room, walk):
+    from .base import url
+
+    stage, situation, (appel, _diagnostic, _cloture) = walk
+    postit = post(stage, room.bruno, situation, appel, "supplier", "red", "Pièces en retard")
+    page = camille.get(url("workshops:stage_edit", room, stage_pk=stage.pk)).content.decode()
+    assert "Côté client\nCôté service\nCôté fournisseur" in page and 'value="60"' in page
+    lines = "Côté usager\nCôté agent d’accueil\nCôté prestataire\nCôté DSI"
+    response = _edit(camille, room, stage, journey_perspectives=lines, journey_threshold=75)
+    assert response.status_code == 302, response.content.decode()[:400]
+    stage.refresh_from_db()
+    perspectives = stage.config["perspectives"]
+    # Line i keeps the key of perspective i: the supplier's post-it is on the third lane still.
+    assert [p["key"] for p in perspectives[:3]] == ["client", "service", "supplier"]
+    assert [p["label"] for p in perspectives] == lines.split("\n")
+    assert perspectives[3]["key"] == "cote-dsi" and stage.config["rupture_threshold"] == 0.75
+    assert grid.perspective_label(stage, JourneyPostIt.objects.get(pk=postit.pk).perspective) == (
+        "Côté prestataire"
+    )
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"journey_perspectives": "A\nB\nC\nD\nE"}, "A journey has one to four perspectives."),
+        ({"journey_threshold": 40}, None),
+        ({"journey_threshold": "beaucoup"}, None),
+    ],
+)
+def test_the_stage_editor_refuses_bad_journey_settings_and_changes_nothing(
+    camille, room, walk, fields, message
+):
+    stage = walk[0]
+    before = dict(stage.config)
+    response = _edit(camille, room, stage, **fields)
+    assert response.status_code == 200  # the form again, with its message
+    if message:
+        assert escape(french(message)) in response.content.decode()
+    stage.refresh_from_db()
+    assert stage.config == before

@@ -44,9 +44,13 @@ def default_perspectives():
 
 
 def perspectives_of(stage):
+    return perspectives_of_config(stage.config)
+
+
+def perspectives_of_config(config):
     found = [
         p
-        for p in (stage.config or {}).get("perspectives") or []
+        for p in (config or {}).get("perspectives") or []
         if isinstance(p, dict) and p.get("key")
     ]
     perspectives = found or default_perspectives()
@@ -65,7 +69,11 @@ def perspective_label(stage, key):
 
 
 def threshold_of(stage):
-    value = (stage.config or {}).get("rupture_threshold", DEFAULT_THRESHOLD)
+    return threshold_of_config(stage.config)
+
+
+def threshold_of_config(config):
+    value = (config or {}).get("rupture_threshold", DEFAULT_THRESHOLD)
     try:
         value = float(value)
     except (TypeError, ValueError):

@@ -10,6 +10,7 @@ from workshops.text import clean_key, clean_text
 from workshops.trace import document_refs, links_for, ref
 
 from . import grid
+from .forms import JourneyConfigForm
 from .models import PERSPECTIVE_KEY_MAX_LENGTH, Emotion, JourneyPostIt, Mark, Phase, Situation, Step
 
 TEMPLATE = "journeys/journey/journey.html"
@@ -285,6 +286,7 @@ def register():
             import_=import_,
             rows=rows,
             clean_config=clean_config,
+            config_form=JourneyConfigForm,
             items=items,
         )
     )
