@@ -30,10 +30,11 @@ def live_context(workshop, audience, participant=None, stages=None):
             (i for i, s in enumerate(stages, 1) if s.pk == stage.pk), None
         )
         context["board_template"] = f"{kind.template}#board"
-        context.update(kind.context(stage, audience, participant))
-        if participant is not None and not context["own_ids"]:
-            # The kinds whose pushes mark one's own lines through `owners` (a pair's
-            # holder, a signatory) give a fresh page the same marks.
+        board = kind.context(stage, audience, participant)
+        context.update(board)
+        if participant is not None and "own_ids" not in board:
+            # A kind that marks one's own lines only through `owners` (a pair's holder, a
+            # signatory) gives a fresh page the same marks its pushes give.
             context["own_ids"] = kind.owners(stage).get(participant.pk, [])
     return context
 
