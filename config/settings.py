@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "journeys",
     "mapping",
     "commitments",
+    "reviews",
 ]
 
 MIDDLEWARE = [

@@ -31,5 +31,6 @@ urlpatterns = [
     path("", include("mapping.urls")),
     path("", include("commitments.urls")),
     path("", include("commitments.sheets.urls")),
+    path("", include("reviews.urls")),
     path("", include("workshops.exports.urls")),
 ]

@@ -116,6 +116,8 @@ def _journey_rating(world):
         "perspective": "client",
         "value": "-1",
     }
+
+
 def _sign_fields(world):
     from commitments.sheets.kinds import sheets_of
 
@@ -403,6 +405,21 @@ ROUTES = {
     "workshops/<int:pk>/stages/<int:stage_pk>/promises/<int:promise_pk>/poster.pdf": Route(
         FACILITATOR, stage="promise_stage"
     ),
+    # A review: a signatory confirms on their phone (the facilitator is refused, 403).
+    "workshops/<int:pk>/reviews/open/": Route(
+        FACILITATOR, ("POST",), {"label": "Bilan à six mois", "date": "2027-06-01"}
+    ),
+    "workshops/<int:pk>/stages/<int:stage_pk>/review/record/": Route(
+        MEMBER,
+        ("POST",),
+        lambda world: {"item": ref(world.sheet), "status": "done"},
+        stage="review",
+    ),
+    "workshops/<int:pk>/stages/<int:stage_pk>/review/confirm/": Route(
+        PARTICIPANT, ("POST",), lambda world: {"item": ref(world.review_sheet)}, stage="review"
+    ),
+    "workshops/<int:pk>/reviews/<slug:key>/report.pdf": Route(FACILITATOR, stage="review"),
+    "workshops/<int:pk>/reviews/<slug:key>/calendar.ics": Route(MEMBER, stage="review"),
     "workshops/<int:pk>/report/status/": Route(FACILITATOR),
     "workshops/<int:pk>/report/download/": Route(FACILITATOR),
     "workshops/<int:pk>/export.json": Route(FACILITATOR),
@@ -500,9 +517,9 @@ class World:
             self.other_actor,
             self.other_flow,
         ) = theirs[:6]
-        (self.other_ideas, self.other_ideas2, _their_idea, _their_other, self.other_vote) = (
-            theirs[6:11]
-        )
+        (self.other_ideas, self.other_ideas2, _their_idea, _their_other, self.other_vote) = theirs[
+            6:11
+        ]
         (
             self.other_red,
             self.other_tensions,
@@ -528,6 +545,12 @@ class World:
             self.other_promise,
             _their_commitment,
         ) = self._furnish_commitments(self.other_workshop, self.olga)
+        self.review, self.review_key, self.review_sheet = self._furnish_review(
+            self.workshop, self.alice, self.sheets
+        )
+        self.other_review, self.other_review_key, _their_sheet = self._furnish_review(
+            self.other_workshop, self.olga, self.other_sheets
+        )
         self.workshop.refresh_from_db()
         self.other_workshop.refresh_from_db()
         self.handler = Client().handler
@@ -665,6 +688,23 @@ class World:
         Workshop.objects.filter(pk=workshop.pk).update(current_stage=wall)
         return table, row, empty, promise_stage, whole, commitment
 
+    def _furnish_review(self, workshop, author, sheets_stage):
+        """The author signs a sheet of their own; a review is opened and records its status."""
+        from commitments.sheets.kinds import sheets_of
+        from reviews import actions as reviews
+
+        Workshop.objects.filter(pk=workshop.pk).update(current_stage=sheets_stage)
+        sheet = sheets.add_sheet(sheets_stage, participant=None, title="Fiche du bilan")
+        [current] = sheets_of(sheet.stage, pk=sheet.pk)
+        if author.profile != Profile.PARTNER:  # a partner is on neither side: cannot sign
+            sheets.sign_sheet(sheet, participant=author, content_hash=current.hash)
+        opened = reviews.open_review(workshop, label="Bilan à 30 jours", day="2027-01-05")
+        stage = next(s for s in opened if s.kind == "review_actions")
+        reviews.record(stage, participant=None, item=ref(sheet), status="in_progress")
+        wall = workshop.stages.get(kind="wall", title="Mur")
+        Workshop.objects.filter(pk=workshop.pk).update(current_stage=wall)
+        return stage, stage.config["review"], sheet
+
     def finish_report(self):
         """A finished report on disk, so that downloading it is a 200 for whoever may."""
         from workshops.exports.storage import workshop_exports
@@ -715,6 +755,7 @@ class World:
             "ref": str(actor.pk),
             "vote_pk": vote.pk,
             "promise_pk": (self.other_promise if other else self.promise).pk,
+            "key": self.other_review_key if other else self.review_key,
             "commitment_pk": commitment.pk,
             "token": workshop.join_token,
             "tension_pk": tension.pk,
@@ -774,7 +815,7 @@ def url_for(route, kwargs):
         return "/admin/"
     path = "/" + route
     for name, value in kwargs.items():
-        for converter in ("int", "str"):
+        for converter in ("int", "str", "slug"):
             path = path.replace(f"<{converter}:{name}>", str(value))
     assert "<" not in path, f"no value for a converter of {route}"
     return path

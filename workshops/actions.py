@@ -424,6 +424,10 @@ def _emit_live(workshop, type, payload, *, op_id=None, reset_done=False):
     return emit(workshop, type, payload, frames=frames, owners=owners, op_id=op_id)
 
 
+# For an app's write that adds stages (a review): the same redraw as a stage added here.
+emit_live = _emit_live
+
+
 def _emit_controls(workshop, type, payload, op_id):
     """Redraw the timer and writing state everywhere, and the console's controls."""
     frames = {}

@@ -62,6 +62,9 @@ class StageKind:
     accepts_mark: Callable = field(default=lambda item_type, mark: True)
     # The label of the promotion button ("→ Tension"), when it takes items.
     promote_label: str = ""
+    # Whether the workshop's report draws it. A review's stages are not the
+    # workshop's history: they have a report of their own.
+    in_workshop_report: bool = True
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,20 @@ def kind_choices():
 
 def all_kinds():
     return list(_kinds.values())
+
+
+# Templates an app adds to the console's stage list (a review's opening form): each is
+# included with the stage list's context (workshop, stages).
+_console_tools: list[str] = []
+
+
+def register_console_tool(template: str) -> None:
+    if template not in _console_tools:
+        _console_tools.append(template)
+
+
+def console_tools():
+    return list(_console_tools)
 
 
 def workshop_items(workshop, type=None):

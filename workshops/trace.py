@@ -173,6 +173,12 @@ class DocumentRefs:
     def __init__(self):
         self.names = {}
         self.bound = {}
+        self.deferred = []
+
+    def later(self, task):
+        """Run `task()` once every stage is imported: for objects that point at objects
+        of a later stage (a review of a stage moved below it)."""
+        self.deferred.append(task)
 
     def name(self, obj):
         key = (type_of(obj), obj.pk)
@@ -195,6 +201,8 @@ class DocumentRefs:
 
     def import_(self, rows):
         """The exported links between objects the kinds bound; anything else is skipped."""
+        for task in self.deferred:
+            task()
         for row in rows or []:
             if not isinstance(row, dict):
                 continue

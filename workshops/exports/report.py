@@ -38,7 +38,8 @@ _lock = threading.Lock()
 
 
 def report_context(workshop):
-    stages = list(workshop.stages.all())
+    # A review's stages have their own report: the workshop's stays as it was.
+    stages = [s for s in workshop.stages.all() if get_kind(s.kind).in_workshop_report]
     sections = []
     for number, stage in enumerate(stages, 1):
         kind = get_kind(stage.kind)

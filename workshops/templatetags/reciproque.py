@@ -63,6 +63,14 @@ def trace_ref(obj):
 
 
 @register.simple_tag
+def console_tools():
+    """The templates apps add to the console's stage list (registry.register_console_tool)."""
+    from ..registry import console_tools as tools
+
+    return tools()
+
+
+@register.simple_tag
 def method_variants(workshop, stages):
     """The optional stages the workshop's method offers and it does not have yet (no query)."""
     from ..methods import variants_for
