@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 from workshops.registry import StageKind, register, workshop_items
 from workshops.text import clean_key, clean_text
 
-from .models import LABEL_MAX_LENGTH, ActionStatus, FlowStatus, KeptStatus, ReviewEntry
+from .models import LABEL_MAX_LENGTH, ActionStatus, Confirmation, FlowStatus, KeptStatus, ReviewEntry
 
 TEMPLATE = "reviews/review.html"
 REVIEW_LABEL_MAX_LENGTH = 80
@@ -527,6 +527,11 @@ def owners(stage):
             "sheet_id", "participant_id"
         ):
             found.setdefault(participant_id, []).append(sheet_id)
+        # Minus a confirmation's id: one's own confirmation is marked, and its button hides.
+        for pk, participant_id in Confirmation.objects.filter(entry__stage=stage).values_list(
+            "pk", "participant_id"
+        ):
+            found.setdefault(participant_id, []).append(-pk)
     return found
 
 

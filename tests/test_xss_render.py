@@ -454,6 +454,31 @@ class XssRoom:
             )
         tree.show_view(self.tree, view="alliances")
         tree.show_view(self.tree, view="tree")
+        # A review with a hostile name: every kind's statuses and texts, hostile, written
+        # live on each review stage (the then-and-now table, the trend, the report).
+        from reviews import actions as reviews
+        from reviews.kinds import SPECS
+        from workshops.registry import workshop_items
+
+        opened = reviews.open_review(workshop, label=SHORT[3][:80], day="2027-01-05")
+        self.review_stages = opened
+        for stage in opened:
+            actions.go_to_stage(workshop, stage)
+            spec = SPECS[stage.kind]
+            for i, item in enumerate(workshop_items(workshop, spec.item_type)[:6]):
+                author = next((p for p in self.people if p.pk == item.author_id), None)
+                who = author if spec.by_author else self.people[i % len(self.people)]
+                texts = {
+                    name: PAYLOADS[(i + n) % len(PAYLOADS)][:1000]
+                    for n, name in enumerate(spec.fields)
+                }
+                reviews.record(
+                    stage,
+                    participant=who if (who is not None or not spec.by_author) else None,
+                    item=item.ref,
+                    status=spec.statuses[i % len(spec.statuses)][0],
+                    texts=texts,
+                )
 
         for stage in self.stages:
             actions.go_to_stage(workshop, stage)
@@ -649,6 +674,7 @@ def test_it_keeps_every_field_inert_in_websocket_pushes_and_snapshots(xss):
         room.table,
         room.promise_stage,
         room.tree,
+        *room.review_stages,
     ]:
         Workshop.objects.filter(pk=workshop.pk).update(current_stage=stage)
         workshop.refresh_from_db()
@@ -672,6 +698,11 @@ def test_it_keeps_every_field_inert_in_the_report(xss):
         problems += _problems(f"report of {workshop.pk}", html, allow=("style",))
     text = text_of(report.report_html(room.workshop))
     assert PAYLOADS[0] in text
+    from reviews.report import report_html as review_html
+
+    html = review_html(room.workshop, room.review_stages)
+    problems += _problems("review report", html, allow=("style",))
+    assert SHORT[3][:80].split()[0] in text_of(html)
     assert not problems, "\n".join(problems)
 
 

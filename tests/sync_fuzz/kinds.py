@@ -4,6 +4,7 @@ from tests.sync_fuzz import ideas as ideas_ops
 from tests.sync_fuzz import journey as journey_ops
 from tests.sync_fuzz import map as map_ops
 from tests.sync_fuzz import reciprocal as reciprocal_ops
+from tests.sync_fuzz import reviews as review_ops
 from tests.sync_fuzz import sheets as sheet_ops
 from tests.sync_fuzz import tensions as tension_ops
 from tests.sync_fuzz import tree as tree_ops
@@ -21,6 +22,7 @@ KINDS = {
         sheet_ops.KIND,
         reciprocal_ops.KIND,
         tree_ops.KIND,
+        review_ops.KIND,
     )
 }
 
