@@ -27,7 +27,14 @@ from django.utils.translation import gettext_lazy
 from workshops.registry import StageKind, register, workshop_items
 from workshops.text import clean_key, clean_text
 
-from .models import LABEL_MAX_LENGTH, ActionStatus, Confirmation, FlowStatus, KeptStatus, ReviewEntry
+from .models import (
+    LABEL_MAX_LENGTH,
+    ActionStatus,
+    Confirmation,
+    FlowStatus,
+    KeptStatus,
+    ReviewEntry,
+)
 
 TEMPLATE = "reviews/review.html"
 REVIEW_LABEL_MAX_LENGTH = 80
