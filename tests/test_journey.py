@@ -16,6 +16,7 @@ from journeys.journey.kind import rows
 from journeys.journey.models import Emotion, JourneyPostIt, Situation, Step
 from workshops import actions
 from workshops.exports import report, transfer
+from workshops.live.regions import render_live
 from workshops.live.write import ActionError
 from workshops.models import Event, Profile, Stage, Workshop
 from workshops.registry import get_kind
@@ -504,6 +505,86 @@ def test_the_console_switches_between_grid_and_heat_map(room, walk):
     assert "jlanes" not in event.frames["projector"]
     camille.post(url, {"view": "grid", "op_id": "view-journey-0002"}, **HTMX)
     assert "jlanes" in Event.objects.get(op_id="view-journey-0002").frames["projector"]
+
+
+def _console_post(camille, room, stage, op_id, **fields):
+    return camille.post(
+        reverse("journeys:journey_add_postit", args=[room.workshop.pk, stage.pk]),
+        {
+            "perspective": "client",
+            "colour": "red",
+            "text": "Dit à voix haute",
+            **fields,
+            "op_id": op_id,
+        },
+        **HTMX,
+    )
+
+
+def test_the_console_writes_a_post_it_for_the_room(camille, room, walk):
+    stage, situation, (appel, diagnostic, _cloture) = walk
+    html, _own = render_live(Workshop.objects.get(pk=room.workshop.pk), "facilitator")
+    form = re.search(r'<form id="jfcompose-.*?</form>', html, re.S).group(0)
+    assert "data-queue" in form and 'name="text"' in form
+    assert f'<option value="{situation.pk}" selected>Alerte client</option>' in form
+    assert f'<option value="{diagnostic.pk}">2. Diagnostic</option>' in form
+    # Each colour says itself with an icon and words, not its colour only.
+    for icon, words in (("✔", "Smooth interaction"), ("✖", "Friction, blockage, tension")):
+        assert f'<span aria-hidden="true">{icon}</span> {french(words)}' in form
+    for key in ("client", "service", "supplier"):
+        assert f'name="perspective" value="{key}"' in form
+    for audience in ("projector", "participant"):
+        assert "jfcompose" not in render_live(room.workshop, audience)[0]
+    response = _console_post(
+        camille,
+        room,
+        stage,
+        "console-journey-0001",
+        situation=situation.pk,
+        step=diagnostic.pk,
+        perspective="service",
+        text="Il dit : <b>personne</b> ne rappelle",
+    )
+    assert response.status_code == 200
+    postit = JourneyPostIt.objects.get()
+    assert (postit.author, postit.step, postit.perspective, postit.colour) == (
+        None,
+        diagnostic,
+        "service",
+        "red",
+    )
+    frames = Event.objects.get(op_id="console-journey-0001").frames
+    assert escape("Il dit : <b>personne</b>") in frames["facilitator"]
+    assert "<b>personne" not in frames["facilitator"]
+    assert "jfcompose" in frames["facilitator"] and "jfcompose" not in frames["projector"]
+
+
+def test_the_console_form_follows_the_steps_and_refuses_a_removed_one(camille, room, walk):
+    stage, situation, (appel, diagnostic, _cloture) = walk
+    rappel = journey.add_step(stage, participant=None, name="Rappel", op_id="step-journey-0001")
+    frame = Event.objects.get(op_id="step-journey-0001").frames["facilitator"]
+    assert f'<option value="{rappel.pk}">4. Rappel</option>' in frame
+    journey.delete_step(diagnostic, op_id="step-journey-0002")
+    frame = Event.objects.get(op_id="step-journey-0002").frames["facilitator"]
+    form = re.search(r'<form id="jfcompose-.*?</form>', frame, re.S).group(0)
+    assert f'value="{diagnostic.pk}"' not in form and "3. Rappel" in form
+    # A form drawn before the deletion still holds the step: refused, nothing changes.
+    seq = seq_of(room)
+    response = _console_post(
+        camille, room, stage, "console-journey-0002", situation=situation.pk, step=diagnostic.pk
+    )
+    assert response.status_code == 404
+    assert escape(french("This step no longer exists.")) in response.content.decode()
+    assert 'id="jfcompose-error-' in response.content.decode()
+    assert (JourneyPostIt.objects.count(), seq_of(room)) == (0, seq)
+    journey.delete_situation(situation)
+    seq = seq_of(room)
+    response = _console_post(
+        camille, room, stage, "console-journey-0003", situation=situation.pk, step=appel.pk
+    )
+    assert response.status_code == 404
+    assert escape(french("Choose a situation.")) in response.content.decode()
+    assert (JourneyPostIt.objects.count(), seq_of(room)) == (0, seq)
 
 
 def test_private_writing_shows_a_phone_only_its_own_post_its(room, walk):
