@@ -834,3 +834,26 @@ def test_the_stage_editor_keeps_the_mirror_of_a_journey_written_on(camille, room
         "This journey already has post-its or ratings on its steps: "
         "which journey it mirrors can no longer change.",
     )
+
+
+def test_a_new_stage_can_mirror_a_journey_from_the_start(camille, room, walk):
+    from .base import url
+
+    source = actions.add_stage(room.workshop, kind="journey", title="Parcours des usagers")
+    seq = seq_of(room)
+    response = camille.post(
+        url("workshops:stage_add", room),
+        {
+            "title": "Parcours des agents",
+            "kind": "journey",
+            "instructions": "",
+            "duration_minutes": 30,
+            "journey_mirror": str(source.pk),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:400]
+    new = Stage.objects.get(workshop=room.workshop, title="Parcours des agents")
+    source.refresh_from_db()
+    assert source.config["key"] == "parcours-des-usagers"
+    assert new.config["mirror"] == "parcours-des-usagers" and seq_of(room) == seq + 1
+    assert grid.source_of(new).pk == source.pk
