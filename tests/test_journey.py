@@ -16,6 +16,7 @@ from journeys.journey.kind import rows
 from journeys.journey.models import Emotion, JourneyPostIt, Situation, Step
 from workshops import actions
 from workshops.exports import report, transfer
+from workshops.live.regions import render_live
 from workshops.live.write import ActionError
 from workshops.models import Event, Profile, Stage, Workshop
 from workshops.registry import get_kind
@@ -506,6 +507,86 @@ def test_the_console_switches_between_grid_and_heat_map(room, walk):
     assert "jlanes" in Event.objects.get(op_id="view-journey-0002").frames["projector"]
 
 
+def _console_post(camille, room, stage, op_id, **fields):
+    return camille.post(
+        reverse("journeys:journey_add_postit", args=[room.workshop.pk, stage.pk]),
+        {
+            "perspective": "client",
+            "colour": "red",
+            "text": "Dit à voix haute",
+            **fields,
+            "op_id": op_id,
+        },
+        **HTMX,
+    )
+
+
+def test_the_console_writes_a_post_it_for_the_room(camille, room, walk):
+    stage, situation, (appel, diagnostic, _cloture) = walk
+    html, _own = render_live(Workshop.objects.get(pk=room.workshop.pk), "facilitator")
+    form = re.search(r'<form id="jfcompose-.*?</form>', html, re.S).group(0)
+    assert "data-queue" in form and 'name="text"' in form
+    assert f'<option value="{situation.pk}" selected>Alerte client</option>' in form
+    assert f'<option value="{diagnostic.pk}">2. Diagnostic</option>' in form
+    # Each colour says itself with an icon and words, not its colour only.
+    for icon, words in (("✔", "Smooth interaction"), ("✖", "Friction, blockage, tension")):
+        assert f'<span aria-hidden="true">{icon}</span> {french(words)}' in form
+    for key in ("client", "service", "supplier"):
+        assert f'name="perspective" value="{key}"' in form
+    for audience in ("projector", "participant"):
+        assert "jfcompose" not in render_live(room.workshop, audience)[0]
+    response = _console_post(
+        camille,
+        room,
+        stage,
+        "console-journey-0001",
+        situation=situation.pk,
+        step=diagnostic.pk,
+        perspective="service",
+        text="Il dit : <b>personne</b> ne rappelle",
+    )
+    assert response.status_code == 200
+    postit = JourneyPostIt.objects.get()
+    assert (postit.author, postit.step, postit.perspective, postit.colour) == (
+        None,
+        diagnostic,
+        "service",
+        "red",
+    )
+    frames = Event.objects.get(op_id="console-journey-0001").frames
+    assert escape("Il dit : <b>personne</b>") in frames["facilitator"]
+    assert "<b>personne" not in frames["facilitator"]
+    assert "jfcompose" in frames["facilitator"] and "jfcompose" not in frames["projector"]
+
+
+def test_the_console_form_follows_the_steps_and_refuses_a_removed_one(camille, room, walk):
+    stage, situation, (appel, diagnostic, _cloture) = walk
+    rappel = journey.add_step(stage, participant=None, name="Rappel", op_id="step-journey-0001")
+    frame = Event.objects.get(op_id="step-journey-0001").frames["facilitator"]
+    assert f'<option value="{rappel.pk}">4. Rappel</option>' in frame
+    journey.delete_step(diagnostic, op_id="step-journey-0002")
+    frame = Event.objects.get(op_id="step-journey-0002").frames["facilitator"]
+    form = re.search(r'<form id="jfcompose-.*?</form>', frame, re.S).group(0)
+    assert f'value="{diagnostic.pk}"' not in form and "3. Rappel" in form
+    # A form drawn before the deletion still holds the step: refused, nothing changes.
+    seq = seq_of(room)
+    response = _console_post(
+        camille, room, stage, "console-journey-0002", situation=situation.pk, step=diagnostic.pk
+    )
+    assert response.status_code == 404
+    assert escape(french("This step no longer exists.")) in response.content.decode()
+    assert 'id="jfcompose-error-' in response.content.decode()
+    assert (JourneyPostIt.objects.count(), seq_of(room)) == (0, seq)
+    journey.delete_situation(situation)
+    seq = seq_of(room)
+    response = _console_post(
+        camille, room, stage, "console-journey-0003", situation=situation.pk, step=appel.pk
+    )
+    assert response.status_code == 404
+    assert escape(french("Choose a situation.")) in response.content.decode()
+    assert (JourneyPostIt.objects.count(), seq_of(room)) == (0, seq)
+
+
 def test_private_writing_shows_a_phone_only_its_own_post_its(room, walk):
     stage, situation, (appel, *_rest) = walk
     actions.update_stage(stage, private_writing=True)
@@ -625,3 +706,154 @@ def test_the_stage_editor_refuses_bad_journey_settings_and_changes_nothing(
         assert escape(french(message)) in response.content.decode()
     stage.refresh_from_db()
     assert stage.config == before
+
+
+def _configs(workshop):
+    return {s.pk: dict(s.config) for s in Stage.objects.filter(workshop=workshop)}
+
+
+def test_the_stage_editor_sets_which_journey_a_stage_mirrors(camille, room, walk):
+    from .base import url
+
+    assert walk[0].config["key"] == "parcours"  # Diagnostic's journey
+    source = actions.add_stage(room.workshop, kind="journey", title="Parcours")
+    assert "key" not in source.config
+    staff = actions.add_stage(room.workshop, kind="journey", title="Parcours des agents")
+    page = camille.get(url("workshops:stage_edit", room, stage_pk=staff.pk)).content.decode()
+    assert f'<option value="{source.pk}">{escape(source.title)}</option>' in page
+    wall = next(s for s in room.workshop.stages.all() if s.kind != "journey")
+    assert f'<option value="{wall.pk}">' not in page  # only journeys are offered
+    before = _configs(room.workshop)
+    seq = seq_of(room)
+    response = _edit(camille, room, staff, journey_mirror=str(source.pk))
+    assert response.status_code == 302, response.content.decode()[:400]
+    source.refresh_from_db()
+    staff.refresh_from_db()
+    # The source gets a key (a slug of its title, free in the workshop), in the same write.
+    assert source.config == {**before[source.pk], "key": "parcours-2"}
+    assert staff.config == {**before[staff.pk], "mirror": source.config["key"]}
+    assert grid.source_of(staff).pk == source.pk and seq_of(room) == seq + 1
+    # Shown again, the editor says what it mirrors; saved as is, nothing changes.
+    page = camille.get(url("workshops:stage_edit", room, stage_pk=staff.pk)).content.decode()
+    assert f'<option value="{source.pk}" selected>' in page
+    _edit(camille, room, staff, journey_mirror=str(source.pk))
+    assert _configs(room.workshop)[staff.pk] == staff.config
+    # None: its own steps again; the source keeps its key.
+    _edit(camille, room, staff, journey_mirror="")
+    staff.refresh_from_db()
+    assert "mirror" not in staff.config and grid.source_of(staff).pk == staff.pk
+    assert Stage.objects.get(pk=source.pk).config["key"] == source.config["key"]
+
+
+def test_the_stage_editor_keeps_a_method_set_mirror(db):
+    from .base import Room, url
+
+    room = Room(method_key="symetrie")
+    customer, staff = [s for s in room.workshop.stages.all() if s.kind == "journey"]
+    client = Client()
+    client.force_login(room.facilitator)
+    page = client.get(url("workshops:stage_edit", room, stage_pk=staff.pk)).content.decode()
+    assert f'<option value="{customer.pk}" selected>' in page
+    before = _configs(room.workshop)
+    response = _edit(client, room, staff, journey_mirror=str(customer.pk))
+    assert response.status_code == 302
+    assert _configs(room.workshop) == before
+
+
+def _mirror_refused(client, room, stage, value, message, **params):
+    before, seq = _configs(room.workshop), seq_of(room)
+    response = _edit(client, room, stage, journey_mirror=value)
+    assert response.status_code == 200  # the form again, with its message
+    with translation.override("fr"):
+        refusal = gettext(message) % params if params else gettext(message)
+    assert escape(refusal) in response.content.decode(), refusal
+    assert (_configs(room.workshop), seq_of(room)) == (before, seq)
+
+
+def test_the_stage_editor_refuses_a_mirror_that_cannot_be(db):
+    from .base import Room
+
+    room = Room(method_key="symetrie")
+    client = Client()
+    client.force_login(room.facilitator)
+    customer, staff = [s for s in room.workshop.stages.all() if s.kind == "journey"]
+    other = next(s for s in room.workshop.stages.all() if s.kind != "journey")
+    third = actions.add_stage(room.workshop, kind="journey", title="Troisième parcours")
+    _mirror_refused(client, room, third, str(third.pk), "A journey cannot mirror itself.")
+    _mirror_refused(
+        client,
+        room,
+        third,
+        str(other.pk),
+        "« %(title)s » is not a journey: only a journey can be mirrored.",
+        title=other.title,
+    )
+    _mirror_refused(client, room, third, "999999", "This stage is not in this workshop any more.")
+    # A chain: the staff's journey is itself a mirror.
+    _mirror_refused(
+        client,
+        room,
+        third,
+        str(staff.pk),
+        "« %(title)s » is itself a mirror: choose the journey it mirrors.",
+        title=staff.title,
+    )
+    # A later journey.
+    _mirror_refused(
+        client,
+        room,
+        customer,
+        str(third.pk),
+        "« %(title)s » comes later: a journey mirrors an earlier one.",
+        title=third.title,
+    )
+    # A cycle: the customer's journey mirroring its own mirror (moved before it).
+    while Stage.objects.get(pk=staff.pk).position > Stage.objects.get(pk=customer.pk).position:
+        actions.move_stage(Stage.objects.get(pk=staff.pk), -1)
+    _mirror_refused(
+        client,
+        room,
+        Stage.objects.get(pk=customer.pk),
+        str(staff.pk),
+        "« %(title)s » mirrors this journey: they would mirror each other.",
+        title=staff.title,
+    )
+
+
+def test_the_stage_editor_keeps_the_mirror_of_a_journey_written_on(camille, room, walk):
+    stage, situation, (appel, *_rest) = walk
+    source = actions.add_stage(room.workshop, kind="journey", title="Autre parcours")
+    while Stage.objects.get(pk=source.pk).position > Stage.objects.get(pk=stage.pk).position:
+        actions.move_stage(source, -1)
+    post(stage, room.alice, situation, appel, "client", "green")
+    _mirror_refused(
+        camille,
+        room,
+        Stage.objects.get(pk=stage.pk),
+        str(source.pk),
+        "This journey already has post-its or ratings on its steps: "
+        "which journey it mirrors can no longer change.",
+    )
+
+
+def test_a_new_stage_can_mirror_a_journey_from_the_start(camille, room, walk):
+    from .base import url
+
+    source = actions.add_stage(room.workshop, kind="journey", title="Parcours des usagers")
+    seq = seq_of(room)
+    response = camille.post(
+        url("workshops:stage_add", room),
+        {
+            "title": "Parcours des agents",
+            "kind": "journey",
+            "instructions": "",
+            "duration_minutes": 30,
+            "journey_mirror": str(source.pk),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:400]
+    new = Stage.objects.get(workshop=room.workshop, title="Parcours des agents")
+    source.refresh_from_db()
+    assert source.config["key"] == "parcours-des-usagers"
+    assert new.config["mirror"] == "parcours-des-usagers" and seq_of(room) == seq + 1
+    assert grid.source_of(new).pk == source.pk

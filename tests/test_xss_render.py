@@ -541,6 +541,8 @@ def test_it_keeps_every_field_inert_in_full_pages(xss):
             camille,
             reverse("workshops:stage_edit", args=[room.workshop.pk, room.stages[0].pk]),
         ),
+        # A new stage's form offers every journey to mirror, by its (hostile) title.
+        "new stage form": (camille, reverse("workshops:stage_add", args=[room.workshop.pk])),
     }
     for workshop in room.workshops[1:]:
         pages[f"console {workshop.pk}"] = (

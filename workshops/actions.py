@@ -312,11 +312,22 @@ def set_done(participant, done, *, op_id=None):
 # Editing the stages, before or during the workshop ------------------------------
 
 
-def add_stage(workshop, *, kind, title, instructions="", duration_minutes=15, op_id=None, **extra):
+def add_stage(
+    workshop,
+    *,
+    kind,
+    title,
+    instructions="",
+    duration_minutes=15,
+    other_configs=None,
+    op_id=None,
+    **extra,
+):
     with room_write(workshop.pk, op_id=op_id) as w:
         if w.prior:
             return Stage.objects.get(pk=w.prior.payload["stage"])
         workshop = w.workshop
+        _set_other_configs(workshop, other_configs)
         position = (workshop.stages.aggregate(m=Max("position"))["m"] or 0) + 1
         stage = Stage.objects.create(
             workshop=workshop,
@@ -335,11 +346,12 @@ def add_stage(workshop, *, kind, title, instructions="", duration_minutes=15, op
     return stage
 
 
-def update_stage(stage, *, op_id=None, **fields):
+def update_stage(stage, *, op_id=None, other_configs=None, **fields):
     with room_write(stage.workshop_id, op_id=op_id, stage_id=stage.pk) as w:
         if w.prior:
             return stage
         workshop, stage = w.workshop, w.stage
+        _set_other_configs(workshop, other_configs, but=stage.pk)
         for name, value in fields.items():
             setattr(stage, name, value)
         stage.save()
@@ -351,6 +363,26 @@ def update_stage(stage, *, op_id=None, **fields):
             op_id=op_id,
         )
     return stage
+
+
+def _set_other_configs(workshop, other_configs, but=None):
+    """Config entries a stage's settings need on its siblings (a mirrored journey's key),
+    set only where missing: one found set otherwise since the form was drawn is a 409."""
+    for pk, entries in (other_configs or {}).items():
+        other = Stage.objects.filter(pk=pk, workshop=workshop).exclude(pk=but).first()
+        if other is None:
+            raise ActionError(_("This stage no longer exists."), status=404)
+        config = dict(other.config or {})
+        for name, value in entries.items():
+            if config.get(name) not in (None, "", value):
+                raise ActionError(
+                    _("« %(title)s » changed meanwhile: open the form again.")
+                    % {"title": other.title},
+                    status=409,
+                )
+            config[name] = value
+        other.config = config
+        other.save(update_fields=["config"])
 
 
 def reveal_stage(stage, revealed=True, *, op_id=None):

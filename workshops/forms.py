@@ -110,8 +110,10 @@ class StageForm(PrintableTextMixin, forms.ModelForm):
         ]
         widgets = {"instructions": forms.Textarea(attrs={"rows": 4})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, workshop=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if workshop is not None and self.instance.workshop_id is None:
+            self.instance.workshop = workshop  # a new stage: its settings may name its siblings
         self.fields["kind"] = forms.ChoiceField(label=_("Kind"), choices=kind_choices())
         # Setting min_value/max_value after the field is built adds no validator.
         duration = self.fields["duration_minutes"]
@@ -125,6 +127,8 @@ class StageForm(PrintableTextMixin, forms.ModelForm):
         self.kinds_of_field = {}
         for form_class in dict.fromkeys(k.config_form for k in all_kinds() if k.config_form):
             part = form_class(self.data if self.is_bound else None, config=config)
+            if hasattr(part, "for_stage"):  # settings that name other stages (a mirror's source)
+                part.for_stage(self.instance)
             self.config_forms[form_class] = part
             self.fields.update(part.fields)
             kinds = " ".join(k.key for k in all_kinds() if k.config_form is form_class)
@@ -168,6 +172,12 @@ class StageForm(PrintableTextMixin, forms.ModelForm):
         form_class = get_kind(self.cleaned_data["kind"]).config_form
         part = self.config_forms.get(form_class)
         return part.apply(base) if part is not None else dict(base or {})
+
+    def other_configs(self):
+        """{stage pk: config entries} the chosen kind's settings need on other stages of the
+        workshop, written in the same transaction (a mirrored journey gets its key)."""
+        part = self.config_forms.get(get_kind(self.cleaned_data["kind"]).config_form)
+        return part.other_configs() if hasattr(part, "other_configs") else {}
 
 
 class FacilitatorCreationForm(UserCreationForm):

@@ -403,7 +403,7 @@ def add_participant(request, workshop):
 def stage_add(request, workshop):
     if request.method == "POST" and "variant" in request.POST:
         return handles_action_errors(_add_variant)(request, workshop)
-    form = StageForm(_posted(request))
+    form = StageForm(_posted(request), workshop=workshop)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -416,6 +416,7 @@ def stage_add(request, workshop):
                 private_writing=data["private_writing"],
                 anonymous=data["anonymous"],
                 config=form.config(get_kind(data["kind"]).default_config()),
+                other_configs=form.other_configs(),
                 op_id=op_id_from(request),
             )
         except ActionError as error:
@@ -465,6 +466,7 @@ def stage_edit(request, workshop, stage_pk):
                 private_writing=data["private_writing"],
                 anonymous=data["anonymous"],
                 config=form.config(base),
+                other_configs=form.other_configs(),
                 op_id=op_id_from(request),
             )
         except ActionError as error:

@@ -175,11 +175,25 @@ def add_postit(request, workshop, participant, stage_pk):
             op_id=op_id_from(request),
         )
     except ActionError as error:
+        if participant is None and request.htmx:
+            return _console_refused(workshop, stage, error)
         return _refused(request, workshop, participant, stage, error)
+    if participant is None:
+        # The console: the board it shows comes back with the push, the form with it.
+        return done(request)
     _next_draft(request, stage)
     if not request.htmx:
         return done(request)
     return _panel(request, workshop, participant, stage, params={})
+
+
+def _console_refused(workshop, stage, error):
+    """The console's compose form refused: its error line (live.js's queue shows it)."""
+    with translation.override(workshop.language):
+        html = render_to_string(
+            f"{TEMPLATE}#console_error", {"stage": stage, "error": error.message}
+        )
+    return HttpResponse(html, status=error.status)
 
 
 def _own_postit(workshop, participant, postit_pk):

@@ -261,3 +261,50 @@ def test_a_phone_keeps_its_colour_and_text_while_another_phone_posts(journey_roo
     card = panel.locator(".jpostit.c-orange").filter(has_text="Le devis arrive sans le bon numéro")
     expect(card).to_have_count(1, timeout=8_000)
     expect(form.locator("input[name=colour]:checked")).to_have_count(0)  # a fresh box
+
+
+def test_the_console_writes_for_the_room_and_keeps_its_choices_across_pushes(journey_room, shots):
+    # The facilitator writes what someone says aloud. The board, and the form in it, is
+    # redrawn at every write in the room: the step, side, colour and text picked stay.
+    room = journey_room
+    page = room.console.page
+    board = page.locator(f"#jboard-{room.stage}")
+    form = board.locator("form.jfcompose")
+    expect(form).to_be_visible()
+    form.locator("select[name=step]").select_option(label="2. Diagnostic")
+    form.locator("input[name=perspective][value=supplier]").check()
+    form.locator("input[name=colour][value=red]").check()
+    form.locator("textarea[name=text]").fill("Il dit : le bon de commande se perd")
+    write(room, room.chloe, "green", "Le technicien rappelle vite")
+    expect(board.locator(".jpostit").filter(has_text="rappelle vite")).to_have_count(1)
+    # The facilitator adds a step: the form's select lists it, the choices stay.
+    tools = board.locator("details.journey-tools")
+    tools.locator("summary").click()
+    tools.locator(f"#jstep-new-{room.stage}").fill("Rappel")
+    tools.get_by_role("button", name=re.compile("Ajouter une étape")).click()
+    expect(form.locator("select[name=step] option")).to_have_count(4, timeout=8_000)
+    expect(form.locator("select[name=step] option:checked")).to_have_text("2. Diagnostic")
+    expect(form.locator("input[name=perspective][value=supplier]")).to_be_checked()
+    expect(form.locator("input[name=colour][value=red]")).to_be_checked()
+    expect(form.locator("textarea[name=text]")).to_have_value("Il dit : le bon de commande se perd")
+    # Every control is a 44 px target, and each has its words.
+    sizes = form.evaluate(
+        """form => [...form.querySelectorAll("select, label.chip, textarea, .compose-send")]
+            .map(el => ({name: el.textContent.trim().slice(0, 30) || el.name,
+                         height: el.getBoundingClientRect().height}))"""
+    )
+    assert all(size["height"] >= 44 for size in sizes), sizes
+    for words in ("✔ Interaction fluide", "◆ Malentendu", "✖ Friction"):
+        expect(form.locator("label.chip").filter(has_text=words)).to_have_count(1)
+    form.scroll_into_view_if_needed()
+    shots.take(room.console, "journey-console-compose")
+    # Sent from the keyboard.
+    form.locator(".compose-send").focus()
+    page.keyboard.press("Enter")
+    for screen in (room.console, room.projector):
+        supplier_row = screen.page.locator(f"#jboard-{room.stage} table.jlanes tbody tr").nth(2)
+        cell = supplier_row.locator("td").nth(1)
+        expect(cell.locator(".jpostit.c-red")).to_contain_text("le bon de commande", timeout=8_000)
+    expect(form.locator("textarea[name=text]")).to_have_value("")
+    shots.take(room.console, "journey-console-compose-sent")
+    assert not room.console.errors and not room.projector.errors, room.console.errors
