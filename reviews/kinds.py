@@ -543,9 +543,10 @@ def owners(stage):
 
 
 def register_all():
-    from workshops.registry import register_console_tool
+    from workshops.registry import register_console_tool, register_phone_tool
 
     register_console_tool("reviews/_console_tool.html")
+    register_phone_tool("reviews/_phone_tool.html")
     for spec in SPECS.values():
         register(
             StageKind(

@@ -18,4 +18,5 @@ urlpatterns = [
     ),
     path("workshops/<int:pk>/reviews/<slug:key>/report.pdf", views.report_pdf, name="report"),
     path("workshops/<int:pk>/reviews/<slug:key>/calendar.ics", views.calendar, name="calendar"),
+    path("w/<int:pk>/mes-engagements/", views.mine, name="mine"),
 ]

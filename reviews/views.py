@@ -2,16 +2,25 @@
 each change through the push. The review report and the calendar file are read-only."""
 
 from django.http import Http404, HttpResponse
+from django.shortcuts import render
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from workshops.access import acting_participant, facilitator_required, member_required
+from workshops.access import (
+    acting_participant,
+    facilitator_required,
+    member_required,
+    participant_required,
+)
 from workshops.http import done, handles_action_errors, op_id_from
 from workshops.models import Stage
+from workshops.trace import ref
 
 from . import actions, ics, report
-from .kinds import SPECS, review_of
+from .kinds import SPECS, STATUS_ICONS, review_of
 from .models import ReviewEntry
+from .templatetags.review_tags import review_list
 
 
 def _stage(workshop, stage_pk):
@@ -89,3 +98,58 @@ def calendar(request, workshop, participant, key):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{slugify(label)[:60] or key}.ics"'
     return response
+
+
+@require_GET
+@participant_required
+def mine(request, workshop, participant):
+    """After the workshop, from the phone that joined: one's commitments, the sheets one owns
+    or signed, what each review recorded about them, and the review dates (read-only)."""
+    from commitments.sheets.models import ActionSheet, Signature
+    from commitments.tree.models import Commitment
+
+    stages = list(workshop.stages.all())
+    opened = review_list(stages)
+    entries = {}
+    for entry in ReviewEntry.objects.filter(stage__workshop=workshop).select_related("stage"):
+        entries.setdefault(entry.item_ref, []).append(entry)
+
+    def reviewed(obj):
+        found = []
+        for entry in entries.get(ref(obj), []):
+            _key, label, _day = review_of(entry.stage)
+            spec = SPECS[entry.stage.kind]
+            found.append(
+                {
+                    "label": label or entry.stage.title,
+                    "icon": STATUS_ICONS.get(entry.status, "·"),
+                    "word": spec.status_label(entry.status) or _("not reviewed"),
+                }
+            )
+        return found
+
+    signed = set(
+        Signature.objects.filter(participant=participant).values_list("sheet_id", flat=True)
+    )
+    sheets = [
+        {"sheet": s, "signed": s.pk in signed, "reviews": reviewed(s)}
+        for s in ActionSheet.objects.filter(workshop=workshop).distinct()
+        if s.pk in signed
+        or s.owner_id == participant.pk
+        or participant.pk in {p.pk for p in s.co_owners.all()}
+    ]
+    commitments = [
+        {"commitment": c, "reviews": reviewed(c)}
+        for c in Commitment.objects.filter(workshop=workshop, author=participant)
+    ]
+    return render(
+        request,
+        "reviews/mine.html",
+        {
+            "workshop": workshop,
+            "participant": participant,
+            "sheets": sheets,
+            "commitments": commitments,
+            "reviews": opened,
+        },
+    )

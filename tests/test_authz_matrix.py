@@ -420,6 +420,8 @@ ROUTES = {
     ),
     "workshops/<int:pk>/reviews/<slug:key>/report.pdf": Route(FACILITATOR, stage="review"),
     "workshops/<int:pk>/reviews/<slug:key>/calendar.ics": Route(MEMBER, stage="review"),
+    # After the workshop, from the phone that joined: one's own commitments (read-only).
+    "w/<int:pk>/mes-engagements/": Route(PARTICIPANT),
     "workshops/<int:pk>/report/status/": Route(FACILITATOR),
     "workshops/<int:pk>/report/download/": Route(FACILITATOR),
     "workshops/<int:pk>/export.json": Route(FACILITATOR),

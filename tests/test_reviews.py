@@ -244,3 +244,21 @@ def test_a_workshop_with_two_reviews_round_trips_through_the_json_export(room, f
     again = transfer.export_workshop(imported)
     assert without_timestamps(again) == without_timestamps(document)
     assert ReviewEntry.objects.filter(stage__workshop=imported).count() == 3
+
+
+def test_my_commitments_lists_ones_own_and_nobody_elses(room, furnished, client):
+    signed, commitments, _flow = furnished
+    stages = _opened(room)
+    actions.go_to_stage(room.workshop, stages["review_commitments"])
+    reviews.record(
+        stages["review_commitments"],
+        participant=room.alice,
+        item=ref(commitments[0]),
+        status="kept",
+    )
+    log_in_participant(client, room.alice)
+    page = client.get(url("reviews:mine", room)).content.decode()
+    assert "Répondre sous deux jours" in page and "Prévenir" not in page
+    assert "Tenu" in page and "Guichet unique" in page and "calendar.ics" in page
+    live = client.get(url("workshops:live", room)).content.decode()
+    assert url("reviews:mine", room) in live

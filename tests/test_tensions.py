@@ -95,9 +95,7 @@ def promote(client, room, obj, stage=None):
 # Promotion ------------------------------------------------------------------------------------
 
 
-def test_it_offers_a_journeys_orange_and_red_post_its_to_the_matrix_and_promotes_one(
-    room, camille
-):
+def test_it_offers_a_journeys_orange_and_red_post_its_to_the_matrix_and_promotes_one(room, camille):
     from journeys.journey import actions as journey
 
     stage = stage_of(room, "journey")

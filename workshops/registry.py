@@ -126,6 +126,20 @@ def console_tools():
     return list(_console_tools)
 
 
+# Templates an app adds to the phone's footer (a link to one's commitments): each is
+# included with the page's context (workshop, participant).
+_phone_tools: list[str] = []
+
+
+def register_phone_tool(template: str) -> None:
+    if template not in _phone_tools:
+        _phone_tools.append(template)
+
+
+def phone_tools():
+    return list(_phone_tools)
+
+
 def workshop_items(workshop, type=None):
     """Every stage's items, in stage order; only those of `type` if given."""
     found = []

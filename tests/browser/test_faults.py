@@ -183,15 +183,23 @@ def test_it_keeps_every_write_through_a_kill_9_and_the_pages_come_back_by_themse
     assert room.events_by_op(writers.answers) == dict.fromkeys(writers.answers, 1)
     truth = room.wall()
     texts = [text for text, _place in truth.values()]
-    for text in ("En vol quand le serveur meurt", "Écrit pendant la panne (Alice)",
-                 "Écrit pendant la panne (Bruno)", *(t for _s, t in writers.answers.values())):
+    for text in (
+        "En vol quand le serveur meurt",
+        "Écrit pendant la panne (Alice)",
+        "Écrit pendant la panne (Bruno)",
+        *(t for _s, t in writers.answers.values()),
+    ):
         assert texts.count(text) == 1, text
     for screen in (alice, bruno):
         assert wait_for(screen, lambda s=screen: s.board() == room.wall(), 20), screen.name
         assert screen.still(markers[screen.name]), f"{screen.name} reloaded"
-        assert screen.page.evaluate(
-            "k => JSON.parse(localStorage.getItem(k) || '[]').length", f"rq-queue-{room.workshop}"
-        ) == 0
+        assert (
+            screen.page.evaluate(
+                "k => JSON.parse(localStorage.getItem(k) || '[]').length",
+                f"rq-queue-{room.workshop}",
+            )
+            == 0
+        )
 
 
 def wait_until_answers(writers, count, seconds=20):
@@ -243,8 +251,10 @@ def test_it_spreads_the_reconnections_of_twenty_pages_after_a_graceful_stop(
     )
     for name, times in (("first retries", first_tries), ("reconnections", reopened)):
         crowd = max(sum(1 for t in times if start <= t < start + 100) for start in times)
-        print(f"\n{name}: spread over {times[-1] - times[0]:.0f} ms, "
-              f"at most {crowd} of 20 in any 100 ms")
+        print(
+            f"\n{name}: spread over {times[-1] - times[0]:.0f} ms, "
+            f"at most {crowd} of 20 in any 100 ms"
+        )
         assert times[-1] - times[0] > 400, f"{name} all within {times[-1] - times[0]:.0f} ms"
         assert crowd <= 10, f"{crowd} of 20 {name} in one 100 ms window"
 
@@ -269,8 +279,10 @@ def test_it_reconnects_and_catches_up_when_the_server_closes_the_socket(
         )
         time.sleep(1.5)
     for i in range(3):
-        expect(alice.page.locator(".postit-text", has_text=f"Entre deux coupures {i}")
-               ).to_have_count(1, timeout=15_000)
+        expect(
+            alice.page.locator(".postit-text", has_text=f"Entre deux coupures {i}")
+        ).to_have_count(1, timeout=15_000)
+
     def opened():
         return sum(1 for e in alice.page.evaluate("() => window.__rqSockets") if e["opened"])
 
@@ -303,15 +315,18 @@ def test_it_shows_the_loser_of_two_crossing_edits_the_winners_text(
         held.append((route, route.fetch()))  # applied by the server; the answer waits
 
     edit_url = f"**/w/{room.workshop}/postits/{pid}/edit/"
-    alice.page.route(edit_url, lambda route: hold(route) if route.request.method == "POST"
-                     else route.continue_())
+    alice.page.route(
+        edit_url, lambda route: hold(route) if route.request.method == "POST" else route.continue_()
+    )
     edit(alice, pid, "Version d'Alice")
     assert wait_for(alice, lambda: held, 10)
     edit(camille, pid, "Version de l'animatrice")  # after Alice's, in the server's order
     expect(camille.page.locator(f"#postit-{pid} .postit-text")).to_have_text(
-        "Version de l'animatrice")
+        "Version de l'animatrice"
+    )
     expect(alice.page.locator(f"#postit-{pid} .postit-text")).to_have_text(
-        "Version de l'animatrice")
+        "Version de l'animatrice"
+    )
     route, response = held[0]
     route.fulfill(response=response)  # Alice's answer, last of all
     alice.page.wait_for_timeout(500)
@@ -319,7 +334,8 @@ def test_it_shows_the_loser_of_two_crossing_edits_the_winners_text(
     assert room.wall()[int(pid)][0] == "Version de l'animatrice"
     for screen in (alice, bruno, camille):
         expect(screen.page.locator(f"#postit-{pid} .postit-text")).to_have_text(
-            "Version de l'animatrice")
+            "Version de l'animatrice"
+        )
         assert screen.board() == room.wall(), screen.name
 
 
@@ -346,14 +362,16 @@ def test_it_keeps_a_slow_reply_from_undoing_what_the_room_did_since(
     expect(alice.page.locator(".postit.is-pending")).to_have_count(0)
     edit(camille, pid, "Corrigée par l'animatrice")
     expect(alice.page.locator(f"#postit-{pid} .postit-text")).to_have_text(
-        "Corrigée par l'animatrice")
+        "Corrigée par l'animatrice"
+    )
     route, response = held[0]
     route.fulfill(response=response)
     alice.page.unroute(postits)
     expect(alice.page.locator(".postit.is-pending")).to_have_count(0)
     alice.page.wait_for_timeout(300)
     expect(alice.page.locator(f"#postit-{pid} .postit-text")).to_have_text(
-        "Corrigée par l'animatrice")
+        "Corrigée par l'animatrice"
+    )
     assert alice.board() == room.wall()
 
 
@@ -364,4 +382,3 @@ def edit(screen, pid, text):
     form = page.locator(f"form#postit-{pid}")
     form.locator("textarea[name=text]").fill(text)
     form.locator("button[type=submit]").click()
-

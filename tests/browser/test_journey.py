@@ -200,9 +200,9 @@ def test_three_phones_write_and_rate_and_every_screen_follows_live(journey_room,
     shots.take(room.console, "journey-console-grid")
     shots.take(room.projector, "journey-projector-grid")
     # A phone sees the others' post-its of its step, by side.
-    expect(
-        room.panel(room.bruno).locator(".jlane").filter(has_text="Côté client")
-    ).to_contain_text("Personne ne répond au standard")
+    expect(room.panel(room.bruno).locator(".jlane").filter(has_text="Côté client")).to_contain_text(
+        "Personne ne répond au standard"
+    )
 
     # The console switches to the heat-map and the curves; the projector follows.
     room.console.page.get_by_role("button", name=re.compile("Carte de chaleur")).click()

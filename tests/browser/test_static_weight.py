@@ -69,9 +69,7 @@ def test_it_brings_a_phone_from_the_qr_code_to_the_stage_in_under_60_kb(room, sh
 
     static = [r for r in responses if "/static/" in r[0]]
     assert static, "the pages loaded no static file at all?"
-    uncompressed = [
-        r for r in static if not r[3] and not r[0].endswith((".png", ".jpg", ".woff2"))
-    ]
+    uncompressed = [r for r in static if not r[3] and not r[0].endswith((".png", ".jpg", ".woff2"))]
     assert not uncompressed, f"static files sent without compression:\n{_summary(uncompressed)}"
     hashed = re.compile(r"\.[0-9a-f]{12}\.\w+$")
     unhashed = [r for r in static if not hashed.search(urllib.parse.urlsplit(r[0]).path)]
@@ -147,17 +145,61 @@ def test_it_sends_no_static_request_again_on_reload_apart_from_conditional_ones(
 # What a trimmed rule could change that a person would see; the sizes and
 # positions catch the rest (a lost rule moves or resizes something).
 STYLE_PROPERTIES = [
-    "display", "position", "top", "left", "width", "height", "box-sizing", "float",
-    "margin-top", "margin-right", "margin-bottom", "margin-left",
-    "padding-top", "padding-right", "padding-bottom", "padding-left",
-    "border-top-width", "border-right-width", "border-bottom-width", "border-left-width",
-    "border-top-style", "border-top-color", "border-bottom-color", "border-top-left-radius",
-    "color", "background-color", "background-image", "box-shadow", "opacity", "visibility",
-    "font-family", "font-size", "font-weight", "font-style", "line-height", "text-align",
-    "text-decoration-line", "text-transform", "white-space", "vertical-align", "list-style-type",
-    "overflow-x", "overflow-y", "z-index", "cursor", "outline-style", "appearance",
-    "flex-direction", "flex-wrap", "justify-content", "align-items", "gap", "flex-grow",
-    "grid-template-columns", "content",
+    "display",
+    "position",
+    "top",
+    "left",
+    "width",
+    "height",
+    "box-sizing",
+    "float",
+    "margin-top",
+    "margin-right",
+    "margin-bottom",
+    "margin-left",
+    "padding-top",
+    "padding-right",
+    "padding-bottom",
+    "padding-left",
+    "border-top-width",
+    "border-right-width",
+    "border-bottom-width",
+    "border-left-width",
+    "border-top-style",
+    "border-top-color",
+    "border-bottom-color",
+    "border-top-left-radius",
+    "color",
+    "background-color",
+    "background-image",
+    "box-shadow",
+    "opacity",
+    "visibility",
+    "font-family",
+    "font-size",
+    "font-weight",
+    "font-style",
+    "line-height",
+    "text-align",
+    "text-decoration-line",
+    "text-transform",
+    "white-space",
+    "vertical-align",
+    "list-style-type",
+    "overflow-x",
+    "overflow-y",
+    "z-index",
+    "cursor",
+    "outline-style",
+    "appearance",
+    "flex-direction",
+    "flex-wrap",
+    "justify-content",
+    "align-items",
+    "gap",
+    "flex-grow",
+    "grid-template-columns",
+    "content",
 ]
 STYLE_SNAPSHOT = """(properties) => {
   return [...document.querySelectorAll('body, body *')].map((el) => {

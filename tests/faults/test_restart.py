@@ -136,8 +136,11 @@ def test_it_reconnects_and_catches_up_when_the_server_ends_the_socket(room):
         for i in range(3):  # written across the server's closes
             writer.post_until_answered(
                 room.postits_url(server.url),
-                {"text": f"Pendant les coupures {i}", "column": "a",
-                 "op_id": secrets.token_hex(16)},
+                {
+                    "text": f"Pendant les coupures {i}",
+                    "column": "a",
+                    "op_id": secrets.token_hex(16),
+                },
             )
             time.sleep(0.8)
         # Closed by the server at least twice, back each time, and up to date.

@@ -95,9 +95,11 @@ def test_it_bounds_what_sockets_that_stop_reading_cost_and_lets_them_catch_up(bi
         sockets = 3 * PER_KIND
         late_offered_kb = sockets * (REDRAWS - half) * frame_kb
         growth, late_growth = max(rss) - rss[0], max(rss[half:]) - rss[half]
-        print(f"\nRSS {mb(rss[0])} MB -> {mb(rss[half])} MB halfway -> peak {mb(max(rss))} MB, "
-              f"while {mb(sockets * REDRAWS * frame_kb)} MB went to {sockets} sockets that "
-              f"never read")
+        print(
+            f"\nRSS {mb(rss[0])} MB -> {mb(rss[half])} MB halfway -> peak {mb(max(rss))} MB, "
+            f"while {mb(sockets * REDRAWS * frame_kb)} MB went to {sockets} sockets that "
+            f"never read"
+        )
         # Kept, the frames would grow the server all along; shed, each socket
         # costs at most its cap and a frame or two: a plateau.
         assert late_growth < late_offered_kb / 5, f"still growing: +{mb(late_growth)} MB"
@@ -143,7 +145,8 @@ def test_it_drops_a_socket_that_stopped_reading_altogether_and_lets_it_come_back
     phone = room.phone(server.url, "Gelée")
     (participant,) = room.query(
         "SELECT id FROM workshops_participant WHERE workshop_id = ? AND display_name = ?",
-        room.workshop, "Gelée",
+        room.workshop,
+        "Gelée",
     )[0]
     healthy = LivePage(server.url, room.workshop, room.phone(server.url, "Éveillée"), "healthy")
     healthy.start()

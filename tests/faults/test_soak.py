@@ -38,8 +38,9 @@ def test_it_loses_nothing_through_minutes_of_kills_and_restarts(room):
         page.start()
     # A busy room, not a flood: the board stays the size of a real one (a few
     # thousand post-its after 5 minutes), which every page reloads on a snapshot.
-    writers = Writers(room, server.url, [f"Phone {i}" for i in range(4)], per_writer=None,
-                      pause=0.2)
+    writers = Writers(
+        room, server.url, [f"Phone {i}" for i in range(4)], per_writer=None, pause=0.2
+    )
     writers.start()
     kills = stops = 0
     try:
@@ -56,8 +57,10 @@ def test_it_loses_nothing_through_minutes_of_kills_and_restarts(room):
             server.start()
         writers.stop()
         writers.join(timeout=180)
-        print(f"{kills} kills, {stops} graceful stops, {len(writers.answers)} writes, "
-              f"{writers.unanswered_attempts} attempts without an answer")
+        print(
+            f"{kills} kills, {stops} graceful stops, {len(writers.answers)} writes, "
+            f"{writers.unanswered_attempts} attempts without an answer"
+        )
 
         assert {status for status, _text in writers.answers.values()} == {200}
         assert room.events_by_op(writers.answers) == dict.fromkeys(writers.answers, 1)
@@ -70,11 +73,30 @@ def test_it_loses_nothing_through_minutes_of_kills_and_restarts(room):
 
         if not wait_until(converged, 60):
             for p in pages:
-                print(p.name, p.state()[0], "opened", len(p.opened), "closes", len(p.closes),
-                      "attempts", len(p.attempts), "resyncs", p.resyncs, "snapshots",
-                      p.snapshots, "early", sorted(p.early)[:5], "alive", p.is_alive(),
-                      "ws", p.ws is not None, "now", round(time.monotonic(), 1),
-                      "last closes", [(round(t, 1), str(r)) for t, r in p.closes[-3:]])
+                print(
+                    p.name,
+                    p.state()[0],
+                    "opened",
+                    len(p.opened),
+                    "closes",
+                    len(p.closes),
+                    "attempts",
+                    len(p.attempts),
+                    "resyncs",
+                    p.resyncs,
+                    "snapshots",
+                    p.snapshots,
+                    "early",
+                    sorted(p.early)[:5],
+                    "alive",
+                    p.is_alive(),
+                    "ws",
+                    p.ws is not None,
+                    "now",
+                    round(time.monotonic(), 1),
+                    "last closes",
+                    [(round(t, 1), str(r)) for t, r in p.closes[-3:]],
+                )
             print("seq", room.seq(), "\n", server.log()[-4000:])
             pytest.fail("the pages never converged on the database")
     finally:

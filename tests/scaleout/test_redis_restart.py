@@ -40,8 +40,19 @@ class RedisServer:
 
     def start(self):
         self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no"],
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -88,9 +99,7 @@ def cluster(redis_server):
         yield cluster
 
 
-def test_it_brings_pages_on_both_workers_back_in_step_after_redis_restarts(
-    cluster, redis_server
-):
+def test_it_brings_pages_on_both_workers_back_in_step_after_redis_restarts(cluster, redis_server):
     (one, two), (workshop_id, token, stage_id), database_url = cluster
 
     def truth():
@@ -111,8 +120,7 @@ def test_it_brings_pages_on_both_workers_back_in_step_after_redis_restarts(
 
     pages = [
         LivePage(worker.url, workshop_id, joined(worker.url, name), name)
-        for worker, name in ((one, "Page 1a"), (one, "Page 1b"), (two, "Page 2a"),
-                             (two, "Page 2b"))
+        for worker, name in ((one, "Page 1a"), (one, "Page 1b"), (two, "Page 2a"), (two, "Page 2b"))
     ]
     for page in pages:
         page.start()
@@ -149,8 +157,10 @@ def test_it_brings_pages_on_both_workers_back_in_step_after_redis_restarts(
         for thread in threads:
             thread.join(120)
         assert not any(t.is_alive() for t in threads)
-        print(f"\n{len(failures)} attempts got no answer or a 5xx while Redis was down: "
-              f"{sorted(set(map(str, failures)))}")
+        print(
+            f"\n{len(failures)} attempts got no answer or a 5xx while Redis was down: "
+            f"{sorted(set(map(str, failures)))}"
+        )
 
         assert {status for status, _text in answers.values()} == {200}
         seq, wall = truth()
@@ -165,8 +175,12 @@ def test_it_brings_pages_on_both_workers_back_in_step_after_redis_restarts(
         assert wait_until(converged, 40), [
             (page.name, page.state()[0], page.resyncs, page.gap_hellos) for page in pages
         ]
-        print("resyncs", [page.resyncs for page in pages],
-              "gap hellos", [page.gap_hellos for page in pages])
+        print(
+            "resyncs",
+            [page.resyncs for page in pages],
+            "gap hellos",
+            [page.gap_hellos for page in pages],
+        )
 
         # The relay is back, not just the watchdog: a write on one worker reaches
         # the pages on the other live, well within a watchdog round (5 s).
@@ -174,8 +188,11 @@ def test_it_brings_pages_on_both_workers_back_in_step_after_redis_restarts(
         for worker in (one, two):
             browser.post_until_answered(
                 f"{worker.url}/w/{workshop_id}/stages/{stage_id}/postits/",
-                {"text": f"Après la panne, via {worker.port}", "column": "expectations",
-                 "op_id": secrets.token_hex(16)},
+                {
+                    "text": f"Après la panne, via {worker.port}",
+                    "column": "expectations",
+                    "op_id": secrets.token_hex(16),
+                },
             )
             assert wait_until(converged, 2.0), [(p.name, p.state()[0]) for p in pages]
 
@@ -184,13 +201,20 @@ def test_it_brings_pages_on_both_workers_back_in_step_after_redis_restarts(
         redis_server.crash()
         browser.post_until_answered(
             f"{one.url}/w/{workshop_id}/stages/{stage_id}/postits/",
-            {"text": "Le dernier, pendant la panne", "column": "expectations",
-             "op_id": secrets.token_hex(16)},
+            {
+                "text": "Le dernier, pendant la panne",
+                "column": "expectations",
+                "op_id": secrets.token_hex(16),
+            },
         )
         redis_server.start()
         assert wait_until(converged, 30), [(p.name, p.state()[0]) for p in pages]
-        print("after the second outage: resyncs", [page.resyncs for page in pages],
-              "gap hellos", [page.gap_hellos for page in pages])
+        print(
+            "after the second outage: resyncs",
+            [page.resyncs for page in pages],
+            "gap hellos",
+            [page.gap_hellos for page in pages],
+        )
     finally:
         for page in pages:
             page.stop()

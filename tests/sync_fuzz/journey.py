@@ -76,9 +76,7 @@ class JourneyOps(KindOps):
         elif own and roll < 0.35:
             pk = rng.choice(own)
             page.log("delete journey post-it", pk)
-            world.send(
-                page, journey_views.delete_postit, {"op_id": world.new_op()}, postit_pk=pk
-            )
+            world.send(page, journey_views.delete_postit, {"op_id": world.new_op()}, postit_pk=pk)
         elif page.participant is not None and roll < 0.55:
             page.log("rate", step.pk)
             world.send(

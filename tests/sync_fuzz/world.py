@@ -841,7 +841,8 @@ class World:
         done = set()
         for _ in range(10):
             pending = [
-                n for n in board.dom.elements()
+                n
+                for n in board.dom.elements()
                 if n.attrs.get("hx-trigger") == "load" and "hx-get" in n.attrs and id(n) not in done
             ]
             if not pending:

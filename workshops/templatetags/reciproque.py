@@ -71,6 +71,14 @@ def console_tools():
 
 
 @register.simple_tag
+def phone_tools():
+    """The templates apps add to the phone's footer (registry.register_phone_tool)."""
+    from ..registry import phone_tools as tools
+
+    return tools()
+
+
+@register.simple_tag
 def method_variants(workshop, stages):
     """The optional stages the workshop's method offers and it does not have yet (no query)."""
     from ..methods import variants_for
