@@ -160,9 +160,10 @@ def _then_commitment(item, anonymous, names):
     return {"title": title, "lines": [(_("By"), author)] if author else [], "mark": ""}
 
 
-def _then_flow(item):
+def _then_flow(item, centre):
     flow = item.obj
-    ends = f"{flow.source.name} → {flow.target.name}"
+    # The centre of the map is the observed service: its actor has no name of its own.
+    ends = f"{flow.source.name or centre} → {flow.target.name or centre}"
     title = f"{ends} : {flow.label}" if flow.label else ends
     return {"title": title, "lines": [], "mark": item.mark}
 
@@ -221,7 +222,7 @@ def build(stage, audience="report", participant=None, stages=None):
         elif spec.item_type == "commitment":
             then = _then_commitment(item, anonymous, names)
         elif spec.item_type == "flow":
-            then = _then_flow(item)
+            then = _then_flow(item, workshop.observed_service or _("The observed service"))
         else:
             then = _then_interface(item)
         entry = entries.get((stage.pk, item.ref))

@@ -622,3 +622,22 @@ def test_it_escapes_markup_in_names_themes_and_stage_titles(room, payload):
     assert escape(payload) in events[0].frames["projector"]
     assert escape(payload) in events[1].frames["facilitator"]
     assert escape(payload) in events[2].frames["participant"]
+
+
+def test_a_stage_change_replaces_a_pages_own_ids_rather_than_adding_to_them(room):
+    """Ids of another stage's objects (another type, the same numbers) must not stay marked
+    as one's own once the room moved on: a stage change's frame says `whole`."""
+    from journeys.kinds import columns_of
+
+    wall = next(s for s in room.workshop.stages.all() if s.kind in ("wall", "framing"))
+    other = next(s for s in room.workshop.stages.all() if s.pk != wall.pk)
+    actions.go_to_stage(room.workshop, other)
+    moved = Event.objects.filter(workshop=room.workshop).latest("seq")
+    assert json.loads(Encoded(message_for(moved)).text_for("participant", room.alice.pk))["whole"]
+    actions.go_to_stage(room.workshop, wall)
+    journeys.add_postit(
+        wall, participant=room.alice, text="Un délai", column=columns_of(wall)[0]["key"]
+    )
+    added = Event.objects.filter(workshop=room.workshop).latest("seq")
+    frame = json.loads(Encoded(message_for(added)).text_for("participant", room.alice.pk))
+    assert "whole" not in frame and frame["own"]

@@ -453,7 +453,9 @@ def _emit_live(workshop, type, payload, *, op_id=None, reset_done=False):
     }
     stage = workshop.current_stage
     owners = get_kind(stage.kind).owners(stage) if stage else {}
-    return emit(workshop, type, payload, frames=frames, owners=owners, op_id=op_id)
+    return emit(
+        workshop, type, payload, frames=frames, owners=owners, op_id=op_id, whole_owners=True
+    )
 
 
 # For an app's write that adds stages (a review): the same redraw as a stage added here.

@@ -309,6 +309,9 @@
     while (early.has(last + 1)) {
       var message = early.get(last + 1);
       early.delete(last + 1);
+      // A stage change says all of the new stage's own ids: ids of other stages' objects
+      // (another type, the same numbers) must not stay marked as one's own.
+      if (message.whole) own = new Set();
       if (message.own) message.own.forEach(function (id) { own.add(id); });
       if (message.html) applyOrRecover(message.html, false);
       last = message.seq;

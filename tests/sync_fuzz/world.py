@@ -123,6 +123,8 @@ class Page(Board):
     def drain(self):
         while self.last + 1 in self.early:
             message = self.early.pop(self.last + 1)
+            if message.get("whole"):  # a stage change: the new stage's own ids, all of them
+                self.own = set()
             self.own.update(message.get("own") or [])
             if message["html"]:
                 self.apply(message["html"])

@@ -52,6 +52,10 @@ def now_ms():
 
 
 
+# The key of an event's owners that says they are the current stage's whole owners.
+WHOLE_OWNERS = "*"
+
+
 class Encoded:
     """An event's frames, serialised once per audience.
 
@@ -68,19 +72,24 @@ class Encoded:
         stamp = now_ms()
 
         dumped = {}
+        owners = message.get("owners") or {}
+        # A whole-region redraw (a stage change) carries the current stage's whole owners
+        # (WHOLE_OWNERS): the page replaces what it held as its own, ids of other stages'
+        # objects included, rather than adding to it.
+        head = {"seq": self.seq, "whole": True} if WHOLE_OWNERS in owners else {"seq": self.seq}
 
         def dump(html):
             # Audiences often share one fragment (a post-it's is the same for all).
             text = dumped.get(html)
             if text is None:
-                text = dumped[html] = json.dumps({"seq": self.seq, "html": html, "now": stamp})
+                text = dumped[html] = json.dumps({**head, "html": html, "now": stamp})
             return text
 
         self.texts = {aud: dump(frames.get(aud, "")) for aud in AUDIENCES}
         self.author = message.get("author")
         author_html = frames.get("author")
         self.author_text = dump(author_html) if author_html is not None else None
-        self.owners = message.get("owners") or {}
+        self.owners = owners
         self.wires = {}
 
     def text_for(self, audience, participant_id=None):

@@ -183,12 +183,15 @@ def emit(
     participant=None,
     author_frame=None,
     owners=None,
+    whole_owners=False,
 ):
     """Append an event to the log and broadcast it once the transaction commits.
 
     `frames` maps each audience to its HTML; `author_frame`, when given, is
     what the participant who made the write sees instead; `owners` maps a
-    participant id to the ids of post-its (or other objects) that are theirs.
+    participant id to the ids of post-its (or other objects) that are theirs;
+    `whole_owners` says they are all of the current stage's (a stage change): the
+    pages replace their own ids with them instead of adding them.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("emit() must run inside the action's transaction")
@@ -203,7 +206,10 @@ def emit(
         participant=participant,
         payload=payload,
         frames=frames,
-        owners={str(k): v for k, v in (owners or {}).items()},
+        owners={
+            **{str(k): v for k, v in (owners or {}).items()},
+            **({"*": []} if whole_owners else {}),
+        },
     )
     message = message_for(event)
     transaction.on_commit(lambda: _publish(workshop.pk, message))
