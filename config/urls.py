@@ -21,6 +21,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("join/", workshop_views.join_code, name="join_code"),
     path("j/<str:token>/", workshop_views.join, name="join"),
+    path("j/<str:token>/retrouver/", workshop_views.reclaim, name="reclaim"),
+    path("j/<str:token>/retrouver/attente/", workshop_views.reclaim_wait, name="reclaim_wait"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     # Lazy: the hashed name comes from collectstatic's manifest, read on first use;

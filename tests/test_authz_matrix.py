@@ -135,6 +135,14 @@ ROUTES = {
     "logout/": Route(PUBLIC, ("POST",)),
     "join/": Route(PUBLIC, ("GET", "POST"), {"code": "QQQQQQ"}),
     "j/<str:token>/": Route(PUBLIC),
+    # A phone without its session asks to be someone again; only the facilitator decides.
+    "j/<str:token>/retrouver/": Route(
+        PUBLIC, ("POST",), lambda world: {"participant": world.bruno.pk}
+    ),
+    "j/<str:token>/retrouver/attente/": Route(PUBLIC),
+    "workshops/<int:pk>/reclaims/<int:reclaim_pk>/decide/": Route(
+        FACILITATOR, ("POST",), {"accept": "0"}
+    ),
     "i18n/setlang/": Route(PUBLIC, ("POST",), {"language": "en", "next": "/"}),
     "favicon.ico": Route(PUBLIC),
     "admin/": Route(ADMIN),  # every admin/… pattern: see _classify()
@@ -553,6 +561,8 @@ class World:
         self.other_review, self.other_review_key, _their_sheet = self._furnish_review(
             self.other_workshop, self.olga, self.other_sheets
         )
+        self.reclaim = actions.ask_reclaim(self.workshop, participant_id=self.bruno.pk)
+        self.other_reclaim = actions.ask_reclaim(self.other_workshop, participant_id=self.olga.pk)
         self.workshop.refresh_from_db()
         self.other_workshop.refresh_from_db()
         self.handler = Client().handler
@@ -758,6 +768,7 @@ class World:
             "vote_pk": vote.pk,
             "promise_pk": (self.other_promise if other else self.promise).pk,
             "key": self.other_review_key if other else self.review_key,
+            "reclaim_pk": (self.other_reclaim if other else self.reclaim).pk,
             "commitment_pk": commitment.pk,
             "token": workshop.join_token,
             "tension_pk": tension.pk,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from . import methods
 from .live.regions import render_part, render_regions
 from .live.write import AUDIENCES, ActionError, emit, room_write, tell_participant
-from .models import MAX_TIMER_MINUTES, Participant, Stage, Workshop
+from .models import MAX_TIMER_MINUTES, Participant, Reclaim, Stage, Workshop
 from .registry import get_kind
 
 # Creating --------------------------------------------------------------------
@@ -58,6 +58,60 @@ def join(workshop, *, display_name, profile, organisation=""):
         profile=profile,
         organisation=organisation,
     )
+
+
+# A phone that lost its session (weeks later, or a new phone) -------------------------------
+
+MAX_PENDING_RECLAIMS = 20
+
+
+def reclaimable(workshop):
+    """Whom a phone may say it is: the workshop's active participants with a phone."""
+    return workshop.participants.active().filter(added_by_facilitator=False)
+
+
+def ask_reclaim(workshop, *, participant_id):
+    """A phone asks to be `participant_id` again; the facilitator decides (no event: like
+    joining, asking changes nothing in the room until it is accepted)."""
+    import secrets
+
+    participant = reclaimable(workshop).filter(pk=participant_id).first()
+    if participant is None:
+        raise ActionError(_("This name is no longer in the workshop."), status=404)
+    with transaction.atomic():
+        pending = workshop.reclaims.filter(decided_at__isnull=True)
+        if pending.count() >= MAX_PENDING_RECLAIMS:
+            raise ActionError(
+                _("Too many requests are waiting for the facilitator: ask them in the room."),
+                status=429,
+            )
+        # One request per name at a time: the newest stands for it.
+        pending.filter(participant=participant).update(decided_at=timezone.now(), accepted=False)
+        return Reclaim.objects.create(
+            workshop=workshop, participant=participant, token=secrets.token_urlsafe(32)
+        )
+
+
+def decide_reclaim(workshop, reclaim_id, *, accept, op_id=None):
+    """The facilitator accepts or refuses a phone's request to be someone again."""
+    with room_write(workshop.pk, op_id=op_id) as w:
+        if w.prior:
+            return Reclaim.objects.filter(pk=w.prior.payload.get("reclaim")).first()
+        reclaim = w.workshop.reclaims.filter(pk=reclaim_id).select_related("participant").first()
+        if reclaim is None or not reclaim.pending:
+            raise ActionError(_("This request has already been answered."), status=409)
+        if accept and not reclaim.participant.is_active:
+            raise ActionError(_("This name is no longer in the workshop."), status=409)
+        reclaim.decide(accept)
+        reclaim.save(update_fields=["accepted", "decided_at"])
+        emit(
+            w.workshop,
+            "workshops.reclaim_decided",
+            {"reclaim": reclaim.pk, "accepted": reclaim.accepted},
+            frames=dict.fromkeys(AUDIENCES, ""),
+            op_id=op_id,
+        )
+    return reclaim
 
 
 def add_participant(workshop, *, display_name, profile, organisation="", op_id=None):

@@ -491,3 +491,33 @@ class Trace(models.Model):
 
     def __str__(self):
         return f"{self.origin_type}:{self.origin_id} -> {self.derived_type}:{self.derived_id}"
+
+
+class Reclaim(models.Model):
+    """A phone without its session asks to be a participant again (a review, weeks later).
+
+    It names the participant it says it is; the facilitator accepts or refuses from the
+    console. Only the session that asked holds `token`, and only an accepted request
+    gives it the participant: nobody takes another person's place, or commitments, alone.
+    """
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="reclaims")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=43, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    accepted = models.BooleanField(null=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.participant} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def pending(self):
+        return self.decided_at is None
+
+    def decide(self, accepted, now=None):
+        self.accepted = bool(accepted)
+        self.decided_at = now or timezone.now()

@@ -18,13 +18,16 @@ urlpatterns = [
     path("workshops/<int:pk>/lock/", views.lock, name="lock"),
     path("workshops/<int:pk>/join-link/renew/", views.renew_link, name="renew_link"),
     path(
+        "workshops/<int:pk>/reclaims/<int:reclaim_pk>/decide/",
+        views.reclaim_decide,
+        name="reclaim_decide",
+    ),
+    path(
         "workshops/<int:pk>/participants/<int:participant_pk>/remove/",
         views.remove_participant,
         name="remove_participant",
     ),
-    path(
-        "workshops/<int:pk>/participants/add/", views.add_participant, name="add_participant"
-    ),
+    path("workshops/<int:pk>/participants/add/", views.add_participant, name="add_participant"),
     path("workshops/<int:pk>/stages/back/", views.stage_back, name="stage_back"),
     path("workshops/<int:pk>/stages/add/", views.stage_add, name="stage_add"),
     path("workshops/<int:pk>/stages/<int:stage_pk>/edit/", views.stage_edit, name="stage_edit"),

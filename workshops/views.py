@@ -218,6 +218,9 @@ def _presence(workshop):
         )
     return {
         "participants": participants,
+        "reclaims": list(
+            workshop.reclaims.filter(decided_at__isnull=True).select_related("participant")
+        ),
         "online_count": sum(p.online for p in participants),
         "done_count": sum(p.done for p in participants),
         "projectors": presence.projector_count(workshop),
@@ -552,9 +555,90 @@ def join(request, token):
         return render(
             request,
             "workshops/join.html",
-            {"form": form, "workshop": workshop, "profiles": Profile.choices},
+            {
+                "form": form,
+                "workshop": workshop,
+                "profiles": Profile.choices,
+                "reclaimable": list(actions.reclaimable(workshop).order_by("display_name")),
+            },
             status=400 if request.method == "POST" else 200,
         )
+
+
+RECLAIMS_KEY = "reciproque_reclaims"
+
+
+def _reclaim_of(request, workshop):
+    token = (request.session.get(RECLAIMS_KEY) or {}).get(str(workshop.pk))
+    if not isinstance(token, str):
+        return None
+    return workshop.reclaims.filter(token=token).select_related("participant").first()
+
+
+@require_POST
+def reclaim(request, token):
+    """ "I took part already": the phone asks to be that participant again."""
+    workshop = Workshop.objects.filter(join_token=token).first()
+    if workshop is None:
+        return render(request, "workshops/join_invalid.html", {"form": JoinCodeForm()}, status=404)
+    if current_participant(request, workshop) is not None:
+        return redirect("workshops:live", workshop.pk)
+    with translation.override(workshop.language):
+        limits = settings.RECIPROQUE
+        window = limits["JOIN_CODE_WINDOW_SECONDS"]
+        address = ratelimit.client_address(request)
+        if ratelimit.add("reclaim", address, window) > limits["JOIN_CODE_ATTEMPTS"]:
+            return ratelimit.too_many(request, ratelimit.wait_left("reclaim", address, window))
+        try:
+            who = form_id(request.POST.get("participant"))
+            asked = actions.ask_reclaim(workshop, participant_id=who)
+        except ActionError as error:
+            if request.htmx:
+                return error_response(request, error.message, error.status)
+            messages.error(request, error.message)
+            return redirect("join", workshop.join_token)
+        known = dict(request.session.get(RECLAIMS_KEY) or {})
+        known[str(workshop.pk)] = asked.token
+        request.session[RECLAIMS_KEY] = known
+        return redirect("reclaim_wait", workshop.join_token)
+
+
+@never_cache
+@require_GET
+def reclaim_wait(request, token):
+    """Waiting for the facilitator; once they accept, this phone is that participant."""
+    workshop = Workshop.objects.filter(join_token=token).first()
+    if workshop is None:
+        return render(request, "workshops/join_invalid.html", {"form": JoinCodeForm()}, status=404)
+    asked = _reclaim_of(request, workshop)
+    if asked is None:
+        return redirect("join", token)
+    if asked.accepted:
+        remember_participant(request, asked.participant)
+        known = dict(request.session.get(RECLAIMS_KEY) or {})
+        known.pop(str(workshop.pk), None)
+        request.session[RECLAIMS_KEY] = known
+        target = reverse("workshops:live", args=[workshop.pk])
+        return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+    with translation.override(workshop.language):
+        template = "workshops/reclaim_wait.html"
+        return render(
+            request,
+            f"{template}#wait" if request.htmx else template,
+            {"workshop": workshop, "reclaim": asked},
+        )
+
+
+@require_POST
+@facilitator_required
+@handles_action_errors
+def reclaim_decide(request, workshop, reclaim_pk):
+    if request.POST.get("accept") not in ("0", "1"):
+        raise ActionError(malformed())
+    actions.decide_reclaim(
+        workshop, reclaim_pk, accept=request.POST.get("accept") == "1", op_id=op_id_from(request)
+    )
+    return _render_presence(request, workshop)
 
 
 # Participants: the live page -------------------------------------------------------------

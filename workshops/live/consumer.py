@@ -29,7 +29,6 @@ RESYNC = json.dumps({"type": "resync"})
 RESYNC_WIRE = wire_frame(RESYNC)
 
 
-
 def same_origin(scope):
     """Cross-site websocket hijacking guard: Origin must be this very host."""
     headers = dict(scope.get("headers") or [])

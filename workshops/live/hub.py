@@ -50,8 +50,6 @@ def now_ms():
     return int(time.time() * 1000)
 
 
-
-
 # The key of an event's owners that says they are the current stage's whole owners.
 WHOLE_OWNERS = "*"
 
@@ -373,7 +371,6 @@ class Hub:
     def note_seq(self, workshop_id, seq):
         """A socket caught up to `seq` from the database: the watchdog's start."""
         self.delivered.setdefault(workshop_id, seq)
-
 
 
 hub = Hub()

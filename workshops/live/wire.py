@@ -142,8 +142,6 @@ def exit_soon_after_shutdown(grace=EXIT_GRACE_SECONDS):
     threading.Thread(target=exit_now, name="exit-after-shutdown", daemon=True).start()
 
 
-
-
 def install_exit_net():
     """In a Daphne process, exit soon after the reactor shuts down.
 
