@@ -140,6 +140,7 @@ ROUTES = {
         PUBLIC, ("POST",), lambda world: {"participant": world.bruno.pk}
     ),
     "j/<str:token>/retrouver/attente/": Route(PUBLIC),
+    "workshops/<int:pk>/reclaims/": Route(FACILITATOR),
     "workshops/<int:pk>/reclaims/<int:reclaim_pk>/decide/": Route(
         FACILITATOR, ("POST",), {"accept": "0"}
     ),

@@ -35,8 +35,10 @@ def test_it_needs_the_facilitators_consent(client, room, camille):
     page = client.get(wait).content.decode()
     assert "Alice" in page and "hx-trigger" in page
     reclaim = Reclaim.objects.get()
-    console = camille.get(reverse("workshops:presence", args=[room.workshop.pk])).content.decode()
-    assert "Oui, c’est Alice" in console or "Alice" in console
+    asks = camille.get(reverse("workshops:reclaim_asks", args=[room.workshop.pk]))
+    assert "Oui, c’est Alice" in asks.content.decode()
+    console = camille.get(reverse("workshops:console", args=[room.workshop.pk])).content.decode()
+    assert "Oui, c’est Alice" in console
     answered = camille.post(
         reverse("workshops:reclaim_decide", args=[room.workshop.pk, reclaim.pk]),
         {"accept": "1", "op_id": "op-reclaim-yes-1"},

@@ -17,6 +17,7 @@ urlpatterns = [
     path("workshops/<int:pk>/timer/", views.timer, name="timer"),
     path("workshops/<int:pk>/lock/", views.lock, name="lock"),
     path("workshops/<int:pk>/join-link/renew/", views.renew_link, name="renew_link"),
+    path("workshops/<int:pk>/reclaims/", views.reclaim_asks, name="reclaim_asks"),
     path(
         "workshops/<int:pk>/reclaims/<int:reclaim_pk>/decide/",
         views.reclaim_decide,

@@ -185,6 +185,7 @@ def _console_context(request, workshop):
         "join_url": _join_url(request, workshop),
         "done_count": _done_count(workshop),
         "presence": _presence(workshop),
+        "reclaims": pending_reclaims(workshop),
         "profiles": Profile.choices,
         "stage_form": StageForm(),
         "timer_minutes": stage.duration_minutes if stage else 10,
@@ -218,9 +219,6 @@ def _presence(workshop):
         )
     return {
         "participants": participants,
-        "reclaims": list(
-            workshop.reclaims.filter(decided_at__isnull=True).select_related("participant")
-        ),
         "online_count": sum(p.online for p in participants),
         "done_count": sum(p.done for p in participants),
         "projectors": presence.projector_count(workshop),
@@ -629,6 +627,26 @@ def reclaim_wait(request, token):
         )
 
 
+def pending_reclaims(workshop):
+    return list(workshop.reclaims.filter(decided_at__isnull=True).select_related("participant"))
+
+
+def _render_reclaims(request, workshop):
+    with translation.override(workshop.language):
+        return render(
+            request,
+            "workshops/console.html#reclaim_asks",
+            {"workshop": workshop, "reclaims": pending_reclaims(workshop)},
+        )
+
+
+@facilitator_required
+@require_GET
+@never_cache
+def reclaim_asks(request, workshop):
+    return _render_reclaims(request, workshop)
+
+
 @require_POST
 @facilitator_required
 @handles_action_errors
@@ -638,7 +656,7 @@ def reclaim_decide(request, workshop, reclaim_pk):
     actions.decide_reclaim(
         workshop, reclaim_pk, accept=request.POST.get("accept") == "1", op_id=op_id_from(request)
     )
-    return _render_presence(request, workshop)
+    return _render_reclaims(request, workshop)
 
 
 # Participants: the live page -------------------------------------------------------------

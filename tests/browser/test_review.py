@@ -218,6 +218,30 @@ def test_each_author_says_whether_their_commitment_was_kept(review_room, shots):
     shots.take(room.phones["Alice"], "review-commitments", full_page=True)
 
 
+def test_a_new_phone_takes_chloes_place_back_once_the_facilitator_confirms(review_room, shots):
+    room = review_room
+    phone = room._screen("Chloé (new phone)", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = phone.page
+    page.goto(room.link)
+    page.locator("details.reclaim summary").tap()
+    page.get_by_label("Chloé").check()
+    page.get_by_role("button", name="C’est moi : demander à l’animateur").tap()
+    expect(page.locator("#reclaim-wait")).to_contain_text("redevenir Chloé")
+    shots.take(phone, "reclaim-wait")
+    # Not Chloé yet: the facilitator confirms from the console's participant panel.
+    ask = room.console.page.locator(".reclaim-ask").filter(has_text="Chloé")
+    expect(ask).to_have_count(1, timeout=8_000)
+    shots.take(room.console, "reclaim-ask")
+    ask.get_by_role("button", name="Oui, c’est Chloé").click()
+    page.wait_for_url(re.compile(rf"/w/{room.workshop}/$"), timeout=10_000)
+    room.connected(phone)
+    expect(page.locator(".livefoot .me")).to_contain_text("Chloé")
+    own = page.locator(".rv-card.is-own")
+    expect(own).to_have_count(1)
+    expect(own).to_contain_text("Un point chaque mois")
+    room.phones["Chloé (new phone)"] = phone
+
+
 def test_the_projector_shows_then_and_now_for_the_flows(review_room, shots):
     room = review_room
     room.move_to("Bilan à 30 jours · Les flux de la carte, à nouveau")
