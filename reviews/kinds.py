@@ -270,6 +270,7 @@ def build(stage, audience="report", participant=None, stages=None):
     return {
         "spec": spec,
         "rows": rows,
+        "review_map": review_map(stage, rows) if spec.item_type == "flow" else None,
         "statuses": [(v, lbl, STATUS_ICONS[v]) for v, lbl in spec.statuses],
         "summary": summary(spec, rows),
         "trend": trend(spec, rows, siblings, stage),
@@ -571,3 +572,37 @@ def register_all():
 
 
 __all__ = ["LABEL_MAX_LENGTH", "SPECS", "build", "review_of", "review_stages"]
+
+
+# The map, redrawn with the review's ratings ------------------------------------------------
+
+
+def review_map(stage, rows):
+    """The workshop's map as this review found it: each flow in its new rating's colour and
+    icon, with the change written under its label ("↗ Mieux"), or the workshop's rating and
+    "pas encore revu". None when the workshop has no map (or the map app is not installed)."""
+    from django.apps import apps
+
+    if not apps.is_installed("mapping"):
+        return None
+    from mapping import layout
+    from mapping.kinds import build_map
+
+    map_stage = next((s for s in stage.workshop.stages.all() if s.kind == "map"), None)
+    if map_stage is None:
+        return None
+    drawn = build_map(map_stage)
+    by_pk = {r["pk"]: r for r in rows}
+    for flow in drawn["flows"]:
+        row = by_pk.get(flow.pk)
+        if row is None or flow.shape is None:
+            continue
+        if row["status"]:
+            flow.rating = row["status"]
+            flow.colour = layout.RATING_COLOURS.get(flow.rating, layout.RATING_COLOURS[""])
+            change = row["change"]
+            flow.note = f"{change[1]} {change[2]}" if change else row["status_word"]
+        else:
+            flow.note = f"· {_('not reviewed yet')}"
+        flow.note_y = round(flow.shape.label_height / 2 + 16)
+    return {"map": drawn, "stage": map_stage}

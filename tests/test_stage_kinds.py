@@ -480,7 +480,7 @@ BOARD_QUERIES = {
     # the review's entries and their confirmations.
     "review_actions": 15,
     "review_commitments": 15,
-    "review_flows": 14,
+    "review_flows": 19,  # and the map, redrawn with the review's ratings
     "review_interfaces": 15,
 }
 
@@ -651,8 +651,8 @@ WRITE_QUERIES = {
         ("mapping.actor_added", 10),
         ("mapping.flow_added", 11),
         ("mapping.flow_rated", 9),
-        ("reviews.recorded", 36),
-        ("reviews.recorded", 33),
+        ("reviews.recorded", 41),
+        ("reviews.recorded", 38),
     ],
     "review_interfaces": [
         ("commitments.row_added", 11),

@@ -249,9 +249,14 @@ def test_the_projector_shows_then_and_now_for_the_flows(review_room, shots):
     console.locator("tr.rv-row").filter(has_text="Licences").get_by_role(
         "button", name="Fluide"
     ).click()
-    row = room.projector.page.locator("tr.rv-row").filter(has_text="Licences")
-    expect(row.locator(".rv-then")).to_contain_text("Friction", timeout=8_000)
-    expect(row.locator(".rv-change")).to_contain_text("Mieux", timeout=8_000)
+    # The projector redraws the map: the flow in its new rating, the change under its label.
+    note = room.projector.page.locator(".rv-map .map-flow-note")
+    expect(note).to_contain_text("Mieux", timeout=8_000)
+    expect(room.projector.page.locator(".rv-map .map-flow.rating-smooth")).to_have_count(1)
+    # The console's table: then and now side by side.
+    row = console.locator("tr.rv-row").filter(has_text="Licences")
+    expect(row.locator(".rv-then")).to_contain_text("Friction")
+    expect(row.locator(".rv-change")).to_contain_text("Mieux")
     size = room.projector.page.evaluate(
         "() => [document.documentElement.scrollHeight, document.documentElement.scrollWidth]"
     )
