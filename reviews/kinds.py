@@ -604,5 +604,9 @@ def review_map(stage, rows):
             flow.note = f"{change[1]} {change[2]}" if change else row["status_word"]
         else:
             flow.note = f"· {_('not reviewed yet')}"
-        flow.note_y = round(flow.shape.label_height / 2 + 16)
+        # A white box behind the words (no halo: WeasyPrint draws a stroke over the fill).
+        size = (drawn.get("svg") or {}).get("flow_label_size") or 13
+        width = round(len(flow.note) * size * 0.62 + 12)
+        flow.note_y = round(flow.shape.label_height / 2 + size + 6)
+        flow.note_box = {"x": -width // 2, "y": flow.note_y - size, "w": width, "h": size + 7}
     return {"map": drawn, "stage": map_stage}
