@@ -177,7 +177,7 @@
   // bring counts the socket cannot back. The reconnect asks again (rq-refresh).
   document.addEventListener('htmx:beforeRequest', function (event) {
     var el = event.detail && event.detail.elt;
-    if (el && el.id === 'presence' && body.dataset.connection !== 'connected') event.preventDefault();
+    if (el && (el.id === 'presence' || el.id === 'reclaim-asks') && body.dataset.connection !== 'connected') event.preventDefault();
   });
 
   function socketUrl() {
