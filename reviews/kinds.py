@@ -28,7 +28,6 @@ from workshops.registry import StageKind, register, workshop_items
 from workshops.text import clean_key, clean_text
 
 from .models import (
-    LABEL_MAX_LENGTH,
     ActionStatus,
     Confirmation,
     FlowStatus,
@@ -277,7 +276,6 @@ def build(stage, audience="report", participant=None, stages=None):
         "review_key": key,
         "review_label": label or stage.title,
         "review_date": day,
-        "text_fields": [(name, FIELD_LABELS[name]) for name in spec.fields],
     }
 
 
@@ -569,9 +567,6 @@ def register_all():
                 in_workshop_report=False,
             )
         )
-
-
-__all__ = ["LABEL_MAX_LENGTH", "SPECS", "build", "review_of", "review_stages"]
 
 
 # The map, redrawn with the review's ratings ------------------------------------------------

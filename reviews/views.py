@@ -133,7 +133,7 @@ def mine(request, workshop, participant):
     )
     sheets = [
         {"sheet": s, "signed": s.pk in signed, "reviews": reviewed(s)}
-        for s in ActionSheet.objects.filter(workshop=workshop).distinct()
+        for s in ActionSheet.objects.filter(workshop=workshop).prefetch_related("co_owners")
         if s.pk in signed
         or s.owner_id == participant.pk
         or participant.pk in {p.pk for p in s.co_owners.all()}
